@@ -1,0 +1,21 @@
+import { parseArgs } from 'node:util';
+import { KEY_TYPES, type KeyType } from '@divoc/credentials';
+import { CliError, EXIT_USAGE } from '../errors.js';
+import { generateKeyDirectory } from '../key-store.js';
+import { userPath } from '../paths.js';
+
+export const keysUsage = 'divoc keys generate --type rsa|ed25519 --out <dir>';
+
+export const keysCommand = (args: string[]): void => {
+  const [subcommand, ...rest] = args;
+  if (subcommand !== 'generate') throw new CliError(`usage: ${keysUsage}`, EXIT_USAGE);
+  const { values } = parseArgs({
+    args: rest,
+    options: { type: { type: 'string', default: 'rsa' }, out: { type: 'string' } },
+  });
+  const type = values.type.toUpperCase() as KeyType;
+  if (!KEY_TYPES.includes(type)) throw new CliError(`--type must be rsa or ed25519, not "${values.type}"`, EXIT_USAGE);
+  if (values.out === undefined) throw new CliError(`--out <dir> is required (usage: ${keysUsage})`, EXIT_USAGE);
+  const key = generateKeyDirectory(userPath(values.out), type);
+  process.stdout.write(`${JSON.stringify({ type: key.type, keyId: key.keyId, directory: userPath(values.out) })}\n`);
+};
