@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { KeyDirectoryError } from '@divoc/credentials';
 import { CliError } from './errors.js';
 
 export const readInput = (path: string): Buffer => {
@@ -17,5 +18,15 @@ export const parseJson = (bytes: Buffer, path: string): unknown => {
     return JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new CliError(`${path}: invalid JSON (${(error as Error).message})`);
+  }
+};
+
+/** Runs a key-directory operation, turning its errors into one-line CLI errors. */
+export const keyErrors = <T>(operation: () => T): T => {
+  try {
+    return operation();
+  } catch (error) {
+    if (error instanceof KeyDirectoryError) throw new CliError(error.message);
+    throw error;
   }
 };

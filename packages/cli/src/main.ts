@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { keysCommand, keysUsage } from './commands/keys.js';
 import { signCommand, signUsage } from './commands/sign.js';
+import { tokenCommand, tokenUsage } from './commands/token.js';
 import { verifyCommand, verifyUsage } from './commands/verify.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 
 const COMMANDS: Record<string, { run: (args: string[]) => void | Promise<void>; usage: string }> = {
   keys: { run: keysCommand, usage: keysUsage },
   sign: { run: signCommand, usage: signUsage },
+  token: { run: tokenCommand, usage: tokenUsage },
   verify: { run: verifyCommand, usage: verifyUsage },
 };
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IcdConfig, VaccineIcdConfig } from '@divoc/contracts';
-import type { CredentialConfig } from '@divoc/credentials';
+import { type CredentialConfig, credentialConfigFrom, IssuerEnv } from '@divoc/credentials';
 import { CliError } from './errors.js';
 import { configDirectory } from './paths.js';
 
@@ -20,15 +20,17 @@ const readConfigKey = <T>(key: string, parse: (value: unknown) => T): T => {
   }
 };
 
+/** The issuer's environment (DIVOC's variable names), or a one-line error naming the bad variable. */
+export const issuerEnv = (env = process.env): IssuerEnv => {
+  const parsed = IssuerEnv.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new CliError(`environment variable ${issue?.path.join('.')} ${issue?.message}`);
+};
+
 /** The issuing settings: environment variables with DIVOC's names, mappings from etcd-config/. */
-export const credentialConfig = (env = process.env): CredentialConfig => ({
-  issuer: env.CERTIFICATE_ISSUER ?? 'did:web:divoc.example',
-  evidenceBaseUrl: env.CERTIFICATE_BASE_URL ?? 'https://divoc.example/vaccine/',
-  infoUrl: env.CERTIFICATE_INFO_BASE_URL,
-  feedbackBaseUrl: env.CERTIFICATE_FEEDBACK_BASE_URL,
-  facilityCountryCode: env.FACILITY_COUNTRY_CODE ?? 'IN',
-  identityRejectionPattern: new RegExp(env.IDENTITY_REJECTION_PATTERN ?? '^NA$|^.?$'),
-  identityPrefix: 'did:india',
-  icd: readConfigKey('ICD', (value) => IcdConfig.parse(value)),
-  vaccineIcd: readConfigKey('VACCINE_ICD', (value) => VaccineIcdConfig.parse(value)),
-});
+export const credentialConfig = (env = process.env): CredentialConfig =>
+  credentialConfigFrom(issuerEnv(env), {
+    icd: readConfigKey('ICD', (value) => IcdConfig.parse(value)),
+    vaccineIcd: readConfigKey('VACCINE_ICD', (value) => VaccineIcdConfig.parse(value)),
+  });

@@ -18,6 +18,27 @@ export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 
 export const dlqTopic = (topic: string): string => `${topic}.dlq`;
 
+/**
+ * Partitions per topic, created explicitly at deploy (DESIGN §6): more partitions than consumers
+ * of the busiest group ever run, since a partition is the unit of parallelism. Dead-letter topics
+ * get one partition each (they are read by people and `divoc dlq replay`, not by load).
+ */
+export const TOPIC_PARTITIONS: Record<Topic, number> = {
+  certify: 12,
+  certify_ack: 12,
+  certified: 12,
+  revoke_cert: 6,
+  revoked: 6,
+  notify: 6,
+};
+
+/** Every topic the system uses with its partition count, dead-letter topics included. */
+export const topicSpecs = (): { topic: string; partitions: number }[] =>
+  Object.entries(TOPIC_PARTITIONS).flatMap(([topic, partitions]) => [
+    { topic, partitions },
+    { topic: dlqTopic(topic), partitions: 1 },
+  ]);
+
 export const CERTIFICATE_KINDS = ['vaccination', 'test'] as const;
 export const CertificateKind = z.enum(CERTIFICATE_KINDS);
 export type CertificateKind = z.infer<typeof CertificateKind>;

@@ -1,3 +1,4 @@
+export * from './access.js';
 export * from './batch.js';
 export * from './config.js';
 export * from './errors.js';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { KEY_TYPES, type KeyType } from '@divoc/credentials';
+import { generateKeyDirectory, KEY_TYPES, type KeyType } from '@divoc/credentials';
 import { CliError, EXIT_USAGE } from '../errors.js';
-import { generateKeyDirectory } from '../key-store.js';
+import { keyErrors } from '../files.js';
 import { userPath } from '../paths.js';
 
 export const keysUsage = 'divoc keys generate --type rsa|ed25519 --out <dir>';
@@ -16,6 +16,6 @@ export const keysCommand = (args: string[]): void => {
   const type = values.type.toUpperCase() as KeyType;
   if (!KEY_TYPES.includes(type)) throw new CliError(`--type must be rsa or ed25519, not "${values.type}"`, EXIT_USAGE);
   if (values.out === undefined) throw new CliError(`--out <dir> is required (usage: ${keysUsage})`, EXIT_USAGE);
-  const key = generateKeyDirectory(userPath(values.out), type);
+  const key = keyErrors(() => generateKeyDirectory(userPath(values.out as string), type));
   process.stdout.write(`${JSON.stringify({ type: key.type, keyId: key.keyId, directory: userPath(values.out) })}\n`);
 };

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -10,17 +10,17 @@ import {
 import {
   buildTestCredential,
   buildVaccinationCredential,
-  type KeyType,
+  loadOrCreateSigningKey,
   newCertificateId,
+  readSigningKey,
   type SigningKey,
   signCredential,
   UnknownVaccineError,
 } from '@divoc/credentials';
 import { CliError, EXIT_USAGE } from '../errors.js';
-import { parseJson, readInput } from '../files.js';
-import { generateKeyDirectory, readSigningKey } from '../key-store.js';
+import { keyErrors, parseJson, readInput } from '../files.js';
 import { dataDirectory, userPath } from '../paths.js';
-import { credentialConfig } from '../settings.js';
+import { credentialConfig, issuerEnv } from '../settings.js';
 import { writeQrPng } from './qr-output.js';
 
 export const signUsage = 'divoc sign <request.json> [--item N] [--api v1|v3] [--keys <dir>] [--qr out.png]';
@@ -28,10 +28,8 @@ export const signUsage = 'divoc sign <request.json> [--item N] [--api v1|v3] [--
 /** Without --keys, a development key in .divoc-data/keys is used (and created on first use). */
 export const defaultSigningKey = (): SigningKey => {
   const dir = join(dataDirectory(), 'keys');
-  if (existsSync(join(dir, 'private.pem'))) return readSigningKey(dir);
-  const type = (process.env.SIGNING_KEY_TYPE ?? 'RSA').toUpperCase() as KeyType;
-  const key = generateKeyDirectory(dir, type === 'ED25519' ? 'ED25519' : 'RSA');
-  process.stderr.write(`created a development ${key.type} signing key in ${dir}\n`);
+  const { key, created } = loadOrCreateSigningKey(dir, issuerEnv().SIGNING_KEY_TYPE);
+  if (created) process.stderr.write(`created a development ${key.type} signing key in ${dir}\n`);
   return key;
 };
 
@@ -71,7 +69,9 @@ export const signCommand = async (args: string[]): Promise<void> => {
 
   const path = userPath(file);
   const item = pickItem(parseJson(readInput(path), file), index, file);
-  const key = values.keys === undefined ? defaultSigningKey() : readSigningKey(userPath(values.keys));
+  const key = keyErrors(() =>
+    values.keys === undefined ? defaultSigningKey() : readSigningKey(userPath(values.keys as string)),
+  );
   const config = credentialConfig();
   const facts = { certificateId: newCertificateId(), issuanceDate: new Date() };
 

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeCredentialQr, type TrustedKey, verifyCredential } from '@divoc/credentials';
+import { decodeCredentialQr, readPublicKeys, type TrustedKey, verifyCredential } from '@divoc/credentials';
 import { CliError, EXIT_INVALID, EXIT_USAGE } from '../errors.js';
-import { parseJson, readInput } from '../files.js';
-import { readPublicKeys } from '../key-store.js';
+import { keyErrors, parseJson, readInput } from '../files.js';
 import { dataDirectory, userPath } from '../paths.js';
 
 export const verifyUsage = 'divoc verify <credential.json|qr.png> [--keys <dir>] [--issuer <id>]';
@@ -34,7 +33,7 @@ export const verifyCommand = async (args: string[]): Promise<void> => {
     throw new CliError(`no trusted keys: pass --keys <dir> (a directory of public .pem files)`, EXIT_USAGE);
   }
   const issuer = values.issuer ?? process.env.CERTIFICATE_ISSUER ?? 'did:web:divoc.example';
-  const trustedKeys: TrustedKey[] = readPublicKeys(dir).map((key) => ({ ...key, controller: issuer }));
+  const trustedKeys: TrustedKey[] = keyErrors(() => readPublicKeys(dir)).map((key) => ({ ...key, controller: issuer }));
   const credential = await readCredential(file);
   const result = await verifyCredential(credential, { trustedKeys });
   if (!result.valid) throw new CliError(`invalid: ${result.reason}: ${result.message}`, EXIT_INVALID);

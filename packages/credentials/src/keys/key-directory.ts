@@ -9,8 +9,10 @@ import {
   publicKeyPem,
   type SigningKey,
   signingKeyFromPem,
-} from '@divoc/credentials';
-import { CliError } from './errors.js';
+} from './keys.js';
+
+/** A problem with a key directory, phrased for the person who has to fix it. */
+export class KeyDirectoryError extends Error {}
 
 /**
  * A key directory holds `private.pem` (the signing key, mode 0600) and any number of public keys
@@ -19,7 +21,8 @@ import { CliError } from './errors.js';
 export const writeKeyDirectory = (dir: string, key: SigningKey): void => {
   mkdirSync(dir, { recursive: true });
   const privatePath = join(dir, 'private.pem');
-  if (existsSync(privatePath)) throw new CliError(`${privatePath} already exists; refusing to overwrite a signing key`);
+  if (existsSync(privatePath))
+    throw new KeyDirectoryError(`${privatePath} already exists; refusing to overwrite a signing key`);
   writeFileSync(privatePath, privateKeyPem(key), { mode: 0o600 });
   chmodSync(privatePath, 0o600);
   writeFileSync(join(dir, 'public.pem'), publicKeyPem(key));
@@ -28,7 +31,7 @@ export const writeKeyDirectory = (dir: string, key: SigningKey): void => {
 
 const pemFiles = (dir: string): string[] => {
   if (!existsSync(dir))
-    throw new CliError(`${dir}: no such key directory (create one with: divoc keys generate --out ${dir})`);
+    throw new KeyDirectoryError(`${dir}: no such key directory (create one with: divoc keys generate --out ${dir})`);
   return readdirSync(dir)
     .filter((name) => name.endsWith('.pem'))
     .sort();
@@ -37,11 +40,11 @@ const pemFiles = (dir: string): string[] => {
 export const readSigningKey = (dir: string): SigningKey => {
   const path = join(dir, 'private.pem');
   if (!pemFiles(dir).includes('private.pem'))
-    throw new CliError(`${path}: no such file (the directory has no signing key)`);
+    throw new KeyDirectoryError(`${path}: no such file (the directory has no signing key)`);
   try {
     return signingKeyFromPem(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new CliError(`${path}: not a usable private key (${(error as Error).message})`);
+    throw new KeyDirectoryError(`${path}: not a usable private key (${(error as Error).message})`);
   }
 };
 
@@ -52,7 +55,7 @@ export const readPublicKeys = (dir: string): PublicKey[] =>
     try {
       return text.includes('PRIVATE KEY') ? signingKeyFromPem(text) : publicKeyFromPem(text);
     } catch (error) {
-      throw new CliError(`${join(dir, name)}: not a usable key (${(error as Error).message})`);
+      throw new KeyDirectoryError(`${join(dir, name)}: not a usable key (${(error as Error).message})`);
     }
   });
 
@@ -61,3 +64,9 @@ export const generateKeyDirectory = (dir: string, type: KeyType): SigningKey => 
   writeKeyDirectory(dir, key);
   return key;
 };
+
+/** The development signing key of embedded mode and the CLI: created on first use. */
+export const loadOrCreateSigningKey = (dir: string, type: KeyType): { key: SigningKey; created: boolean } =>
+  existsSync(join(dir, 'private.pem'))
+    ? { key: readSigningKey(dir), created: false }
+    : { key: generateKeyDirectory(dir, type), created: true };

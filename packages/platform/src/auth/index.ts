@@ -1,0 +1,4 @@
+export * from './dev-issuer.js';
+export * from './jwt.js';
+export * from './keycloak.js';
+export * from './principal.js';

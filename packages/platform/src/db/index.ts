@@ -1,0 +1,3 @@
+export * from './pglite.js';
+export * from './port.js';
+export * from './postgres.js';

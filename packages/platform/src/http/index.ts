@@ -1,0 +1,3 @@
+export * from './access-control.js';
+export * from './errors.js';
+export * from './server.js';

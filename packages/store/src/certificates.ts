@@ -1,0 +1,156 @@
+import type { CertificateKind } from '@divoc/contracts';
+import type { Queryable } from '@divoc/platform';
+
+export type CertificateStatus = 'active' | 'superseded' | 'revoked';
+
+export interface NewCertificate {
+  certificateId: string;
+  requestId: string;
+  kind: CertificateKind;
+  preEnrollmentCode: string;
+  programId?: string | undefined;
+  dose: number;
+  totalDoses?: number | undefined;
+  /** What the certificate is unique for among active ones: the dose, or a test's sample time. */
+  slot: string;
+  credential: object;
+  name: string;
+  mobile?: string | undefined;
+  email?: string | undefined;
+  issuedAt: Date;
+  previousCertificateId?: string | undefined;
+  revision?: number;
+}
+
+export type InsertOutcome =
+  | { requestId: string; status: 'issued'; certificateId: string; alreadyIssued: boolean }
+  | { requestId: string; status: 'duplicate'; existingCertificateId: string };
+
+/** The certificate id collided with an existing one (64 random bits: practically never). Retry with new ids. */
+export class CertificateIdCollisionError extends Error {
+  constructor(readonly requestIds: string[]) {
+    super(`certificate id collision for ${requestIds.length} request(s); retry with new ids`);
+  }
+}
+
+const column = <T>(rows: readonly NewCertificate[], pick: (row: NewCertificate) => T) => rows.map(pick);
+
+/**
+ * Inserts certificates in one statement. Each request gets exactly one outcome:
+ * - issued (inserted now, or `alreadyIssued` when this request was stored before — a redelivery);
+ * - duplicate, when another active certificate holds the same slot (the partial unique index).
+ */
+export const insertCertificates = async (tx: Queryable, rows: readonly NewCertificate[]): Promise<InsertOutcome[]> => {
+  if (rows.length === 0) return [];
+  const inserted = await tx.query<{ request_id: string; certificate_id: string }>(
+    `INSERT INTO certificates (certificate_id, request_id, kind, pre_enrollment_code, program_id, dose, total_doses, slot,
+                               credential, name, mobile, email, issued_at, previous_certificate_id, revision)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[],
+                          $9::jsonb[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::int[])
+     ON CONFLICT DO NOTHING
+     RETURNING request_id, certificate_id`,
+    [
+      column(rows, (row) => row.certificateId),
+      column(rows, (row) => row.requestId),
+      column(rows, (row) => row.kind),
+      column(rows, (row) => row.preEnrollmentCode),
+      column(rows, (row) => row.programId ?? null),
+      column(rows, (row) => row.dose),
+      column(rows, (row) => row.totalDoses ?? null),
+      column(rows, (row) => row.slot),
+      column(rows, (row) => JSON.stringify(row.credential)),
+      column(rows, (row) => row.name),
+      column(rows, (row) => row.mobile ?? null),
+      column(rows, (row) => row.email ?? null),
+      column(rows, (row) => row.issuedAt.toISOString()),
+      column(rows, (row) => row.previousCertificateId ?? null),
+      column(rows, (row) => row.revision ?? 1),
+    ],
+  );
+  const outcomes = new Map<string, InsertOutcome>();
+  for (const row of inserted.rows) {
+    outcomes.set(row.request_id, {
+      requestId: row.request_id,
+      status: 'issued',
+      certificateId: row.certificate_id,
+      alreadyIssued: false,
+    });
+  }
+  const missing = rows.filter((row) => !outcomes.has(row.requestId));
+  if (missing.length > 0) {
+    const earlier = await tx.query<{ request_id: string; certificate_id: string }>(
+      'SELECT request_id, certificate_id FROM certificates WHERE request_id = ANY($1::text[])',
+      [missing.map((row) => row.requestId)],
+    );
+    for (const row of earlier.rows) {
+      outcomes.set(row.request_id, {
+        requestId: row.request_id,
+        status: 'issued',
+        certificateId: row.certificate_id,
+        alreadyIssued: true,
+      });
+    }
+    const collisions: string[] = [];
+    for (const row of missing.filter((candidate) => !outcomes.has(candidate.requestId))) {
+      const holder = await findActive(tx, row.preEnrollmentCode, row.programId, row.kind, row.slot);
+      if (holder === undefined) collisions.push(row.requestId);
+      else
+        outcomes.set(row.requestId, { requestId: row.requestId, status: 'duplicate', existingCertificateId: holder });
+    }
+    if (collisions.length > 0) throw new CertificateIdCollisionError(collisions);
+  }
+  return rows.map((row) => outcomes.get(row.requestId) as InsertOutcome);
+};
+
+const findActive = async (
+  tx: Queryable,
+  preEnrollmentCode: string,
+  programId: string | undefined,
+  kind: CertificateKind,
+  slot: string,
+): Promise<string | undefined> => {
+  const { rows } = await tx.query<{ certificate_id: string }>(
+    `SELECT certificate_id FROM certificates
+     WHERE pre_enrollment_code = $1 AND coalesce(program_id, '') = $2 AND kind = $3 AND slot = $4 AND status = 'active'`,
+    [preEnrollmentCode, programId ?? '', kind, slot],
+  );
+  return rows[0]?.certificate_id;
+};
+
+export interface CertificateRow {
+  certificateId: string;
+  requestId: string;
+  kind: CertificateKind;
+  preEnrollmentCode: string;
+  programId: string | null;
+  dose: number;
+  totalDoses: number | null;
+  status: CertificateStatus;
+  previousCertificateId: string | null;
+  revision: number;
+  credential: Record<string, unknown>;
+  mobile: string | null;
+  issuedAt: Date;
+}
+
+const SELECT_CERTIFICATE = `SELECT certificate_id AS "certificateId", request_id AS "requestId", kind,
+  pre_enrollment_code AS "preEnrollmentCode", program_id AS "programId", dose, total_doses AS "totalDoses", status,
+  previous_certificate_id AS "previousCertificateId", revision, credential, mobile, issued_at AS "issuedAt"
+  FROM certificates`;
+
+export const findCertificateById = async (db: Queryable, certificateId: string): Promise<CertificateRow | undefined> =>
+  (await db.query<CertificateRow>(`${SELECT_CERTIFICATE} WHERE certificate_id = $1`, [certificateId])).rows[0];
+
+/** Every certificate of a beneficiary (all statuses), highest dose and newest revision first. */
+export const findCertificatesOfBeneficiary = async (
+  db: Queryable,
+  preEnrollmentCode: string,
+  kind?: CertificateKind,
+): Promise<CertificateRow[]> =>
+  (
+    await db.query<CertificateRow>(
+      `${SELECT_CERTIFICATE} WHERE pre_enrollment_code = $1 AND ($2::text IS NULL OR kind = $2)
+       ORDER BY dose DESC, revision DESC, issued_at DESC`,
+      [preEnrollmentCode, kind ?? null],
+    )
+  ).rows;

@@ -1,0 +1,117 @@
+import type { ApiVersion, CertificateKind } from '@divoc/contracts';
+import type { Queryable } from '@divoc/platform';
+
+export type RequestStatus = 'accepted' | 'issued' | 'duplicate' | 'failed';
+
+export interface NewRequest {
+  requestId: string;
+  operation: 'certify' | 'update';
+  kind: CertificateKind;
+  apiVersion: ApiVersion;
+  preEnrollmentCode: string;
+  dose?: number | undefined;
+  actor: string;
+  receivedAt: Date;
+}
+
+export const insertRequests = async (tx: Queryable, rows: readonly NewRequest[]): Promise<void> => {
+  if (rows.length === 0) return;
+  await tx.query(
+    `INSERT INTO requests (request_id, operation, kind, api_version, pre_enrollment_code, dose, actor, received_at, updated_at)
+     SELECT r.*, r.received_at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[])
+       AS r(request_id, operation, kind, api_version, pre_enrollment_code, dose, actor, received_at)`,
+    [
+      rows.map((row) => row.requestId),
+      rows.map((row) => row.operation),
+      rows.map((row) => row.kind),
+      rows.map((row) => row.apiVersion),
+      rows.map((row) => row.preEnrollmentCode),
+      rows.map((row) => row.dose ?? null),
+      rows.map((row) => row.actor),
+      rows.map((row) => row.receivedAt.toISOString()),
+    ],
+  );
+};
+
+export interface RequestOutcome {
+  requestId: string;
+  status: Exclude<RequestStatus, 'accepted'>;
+  certificateId?: string | undefined;
+  error?: string | undefined;
+  at: Date;
+}
+
+/**
+ * Records outcomes. Only an `accepted` request changes: the first outcome wins, so a redelivered
+ * acknowledgement changes nothing. Returns how many requests changed.
+ */
+export const recordOutcomes = async (db: Queryable, outcomes: readonly RequestOutcome[]): Promise<number> => {
+  if (outcomes.length === 0) return 0;
+  const result = await db.query(
+    `UPDATE requests AS r SET status = o.status, certificate_id = o.certificate_id, error = o.error, updated_at = o.at
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS o(request_id, status, certificate_id, error, at)
+     WHERE r.request_id = o.request_id AND r.status = 'accepted'`,
+    [
+      outcomes.map((outcome) => outcome.requestId),
+      outcomes.map((outcome) => outcome.status),
+      outcomes.map((outcome) => outcome.certificateId ?? null),
+      outcomes.map((outcome) => outcome.error ?? null),
+      outcomes.map((outcome) => outcome.at.toISOString()),
+    ],
+  );
+  return result.rowCount;
+};
+
+export interface RequestRow {
+  requestId: string;
+  operation: 'certify' | 'update';
+  kind: CertificateKind;
+  preEnrollmentCode: string;
+  dose: number | null;
+  status: RequestStatus;
+  certificateId: string | null;
+  error: string | null;
+  actor: string;
+  receivedAt: Date;
+  updatedAt: Date;
+}
+
+export const findRequest = async (db: Queryable, requestId: string): Promise<RequestRow | undefined> =>
+  (
+    await db.query<RequestRow>(
+      `SELECT request_id AS "requestId", operation, kind, pre_enrollment_code AS "preEnrollmentCode", dose, status,
+              certificate_id AS "certificateId", error, actor, received_at AS "receivedAt", updated_at AS "updatedAt"
+       FROM requests WHERE request_id = $1`,
+      [requestId],
+    )
+  ).rows[0];
+
+/** The stored answer to an earlier call with the same Idempotency-Key, and the hash of its body. */
+export const findIdempotentResponse = async (
+  db: Queryable,
+  actor: string,
+  key: string,
+): Promise<{ bodySha256: string; response: unknown } | undefined> =>
+  (
+    await db.query<{ bodySha256: string; response: unknown }>(
+      'SELECT body_sha256 AS "bodySha256", response FROM idempotency_keys WHERE actor = $1 AND key = $2',
+      [actor, key],
+    )
+  ).rows[0];
+
+/** Stores the answer for a key; false when another call stored one first (the caller re-reads it). */
+export const saveIdempotentResponse = async (
+  tx: Queryable,
+  actor: string,
+  key: string,
+  bodySha256: string,
+  response: unknown,
+  now: Date,
+): Promise<boolean> =>
+  (
+    await tx.query(
+      `INSERT INTO idempotency_keys (actor, key, body_sha256, response, created_at) VALUES ($1, $2, $3, $4::jsonb, $5)
+       ON CONFLICT DO NOTHING`,
+      [actor, key, bodySha256, JSON.stringify(response), now.toISOString()],
+    )
+  ).rowCount === 1;

@@ -1,0 +1,59 @@
+import type { VaccineIcdConfig } from '@divoc/contracts';
+import {
+  type Authenticator,
+  createHttpApp,
+  type Database,
+  type EventBus,
+  type HttpApp,
+  type Logger,
+  type Registry,
+} from '@divoc/platform';
+import { createOutboxRelay } from '@divoc/store';
+import { createAcceptor } from './accept.js';
+import { registerCertifyRoutes } from './routes/certify.js';
+import { registerPingRoute } from './routes/ping.js';
+import { registerRequestRoutes } from './routes/requests.js';
+
+export interface VaccinationApiDeps {
+  db: Database;
+  bus: EventBus;
+  authenticator: Authenticator;
+  logger: Logger;
+  metrics: Registry;
+  /** The current VACCINE_ICD value (hot-reloaded from etcd). */
+  vaccines: () => VaccineIcdConfig;
+  /** How often the outbox is swept for events a crashed instance left behind (default 5 s). */
+  outboxSweepIntervalMs?: number;
+}
+
+export interface VaccinationApi {
+  http: HttpApp;
+  stop(): Promise<void>;
+}
+
+/** Wires the gateway from its ports; the composition root (main.ts, `pnpm start`, tests) chooses the adapters. */
+export const createVaccinationApi = async (deps: VaccinationApiDeps): Promise<VaccinationApi> => {
+  const { db, bus, logger } = deps;
+  const relay = createOutboxRelay({ db, bus, logger, sweepIntervalMs: deps.outboxSweepIntervalMs ?? 5000 });
+  const http = await createHttpApp({
+    service: 'vaccination-api',
+    title: 'DIVOC vaccination API',
+    description: 'Certify, update and revoke vaccination and test certificates (DIVOC-compatible).',
+    logger,
+    metrics: deps.metrics,
+    authenticator: deps.authenticator,
+    readiness: { database: () => db.health(), bus: () => bus.health() },
+    // A batch of 1,000 DDCC requests is about 1.5 MB of JSON.
+    bodyLimit: 4 * 1024 * 1024,
+  });
+  registerPingRoute(http);
+  registerCertifyRoutes(http, { acceptor: createAcceptor({ db, relay, logger }), vaccines: deps.vaccines });
+  registerRequestRoutes(http, { db });
+  return {
+    http,
+    async stop() {
+      await http.close();
+      await relay.stop();
+    },
+  };
+};

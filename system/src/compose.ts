@@ -1,0 +1,78 @@
+import { createCertificateProcessor } from '@divoc/certificate-processor';
+import { createCertificateSigner } from '@divoc/certificate-signer';
+import { credentialConfigFrom, IssuerEnv, type SigningKey } from '@divoc/credentials';
+import {
+  type Adapters,
+  type ConfigRegistry,
+  createEtcdConfig,
+  createMetricsRegistry,
+  type Database,
+  type EtcdConfigKeys,
+  type EventBus,
+  InfrastructureEnv,
+  type Logger,
+  type Registry,
+} from '@divoc/platform';
+import { migrate } from '@divoc/store';
+import { createVaccinationApi } from '@divoc/vaccination-api';
+import type { z } from 'zod';
+
+export const SystemEnv = InfrastructureEnv.extend(IssuerEnv.shape);
+export type SystemEnv = z.infer<typeof SystemEnv>;
+
+export interface ComposeOptions {
+  adapters: Adapters;
+  env: SystemEnv;
+  key: SigningKey;
+  /** A logger per service (tests pass silent ones or capture them). */
+  logger: (service: string) => Logger;
+}
+
+/**
+ * The services on one set of adapters, as `pnpm start` runs them and as the end-to-end suites drive
+ * them. Each `make` call builds a fresh instance, so a test can stop the signer and start another one
+ * (a crash and a restart) while the rest keeps running.
+ */
+export const composeSystem = async ({ adapters, env, key, logger }: ComposeOptions) => {
+  await migrate(adapters.db, logger('migrations'));
+  const configMetrics = createMetricsRegistry('config', { defaults: false });
+  const { keys, registry } = await createEtcdConfig(adapters.config, env.DIVOC_CONFIG_DEFAULTS, {
+    logger: logger('config'),
+    metrics: configMetrics,
+  });
+  const metrics = (service: string): Registry => createMetricsRegistry(service, { defaults: false });
+  const common = (service: string) => ({
+    db: adapters.db,
+    bus: adapters.bus,
+    logger: logger(service),
+    metrics: metrics(service),
+    authenticator: adapters.authenticator,
+  });
+  const credentialConfig = () =>
+    credentialConfigFrom(env, { icd: registry.get(keys.ICD), vaccineIcd: registry.get(keys.VACCINE_ICD) });
+  return {
+    keys: keys as EtcdConfigKeys,
+    registry: registry as ConfigRegistry,
+    /** `divoc_config_rejected_total` and `divoc_config_value_valid` of the registry. */
+    configMetrics,
+    credentialConfig,
+    make: {
+      vaccinationApi: (options: { outboxSweepIntervalMs?: number } = {}) =>
+        createVaccinationApi({
+          ...common('vaccination-api'),
+          vaccines: () => registry.get(keys.VACCINE_ICD),
+          ...options,
+        }),
+      /** Options replace ports too (fault tests hand the signer an interruptible database or a flaky bus). */
+      signer: (options: { concurrency?: number; batchSize?: number; db?: Database; bus?: EventBus } = {}) =>
+        createCertificateSigner({
+          ...common('certificate-signer'),
+          key: () => key,
+          config: credentialConfig,
+          ...options,
+        }),
+      processor: () => createCertificateProcessor(common('certificate-processor')),
+    },
+  };
+};
+export type ComposedSystem = Awaited<ReturnType<typeof composeSystem>>;
