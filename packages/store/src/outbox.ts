@@ -14,8 +14,9 @@ interface StoredEvent extends OutboxEvent {
 export const enqueueEvents = async (tx: Queryable, events: readonly OutboxEvent[]): Promise<number[]> => {
   if (events.length === 0) return [];
   const { rows } = await tx.query<{ id: number }>(
-    `INSERT INTO outbox (topic, key, value) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) RETURNING id`,
-    [events.map((event) => event.topic), events.map((event) => event.key), events.map((event) => event.value)],
+    `INSERT INTO outbox (topic, key, value)
+     SELECT topic, key, value FROM jsonb_to_recordset($1::jsonb) AS e(topic text, key text, value text) RETURNING id`,
+    [JSON.stringify(events)],
   );
   return rows.map((row) => row.id);
 };

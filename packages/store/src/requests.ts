@@ -18,17 +18,22 @@ export const insertRequests = async (tx: Queryable, rows: readonly NewRequest[])
   if (rows.length === 0) return;
   await tx.query(
     `INSERT INTO requests (request_id, operation, kind, api_version, pre_enrollment_code, dose, actor, received_at, updated_at)
-     SELECT r.*, r.received_at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[])
-       AS r(request_id, operation, kind, api_version, pre_enrollment_code, dose, actor, received_at)`,
+     SELECT r.*, r.received_at FROM jsonb_to_recordset($1::jsonb)
+       AS r(request_id text, operation text, kind text, api_version text, pre_enrollment_code text, dose int, actor text,
+            received_at timestamptz)`,
     [
-      rows.map((row) => row.requestId),
-      rows.map((row) => row.operation),
-      rows.map((row) => row.kind),
-      rows.map((row) => row.apiVersion),
-      rows.map((row) => row.preEnrollmentCode),
-      rows.map((row) => row.dose ?? null),
-      rows.map((row) => row.actor),
-      rows.map((row) => row.receivedAt.toISOString()),
+      JSON.stringify(
+        rows.map((row) => ({
+          request_id: row.requestId,
+          operation: row.operation,
+          kind: row.kind,
+          api_version: row.apiVersion,
+          pre_enrollment_code: row.preEnrollmentCode,
+          dose: row.dose ?? null,
+          actor: row.actor,
+          received_at: row.receivedAt.toISOString(),
+        })),
+      ),
     ],
   );
 };
@@ -49,14 +54,18 @@ export const recordOutcomes = async (db: Queryable, outcomes: readonly RequestOu
   if (outcomes.length === 0) return 0;
   const result = await db.query(
     `UPDATE requests AS r SET status = o.status, certificate_id = o.certificate_id, error = o.error, updated_at = o.at
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS o(request_id, status, certificate_id, error, at)
+     FROM jsonb_to_recordset($1::jsonb) AS o(request_id text, status text, certificate_id text, error text, at timestamptz)
      WHERE r.request_id = o.request_id AND r.status = 'accepted'`,
     [
-      outcomes.map((outcome) => outcome.requestId),
-      outcomes.map((outcome) => outcome.status),
-      outcomes.map((outcome) => outcome.certificateId ?? null),
-      outcomes.map((outcome) => outcome.error ?? null),
-      outcomes.map((outcome) => outcome.at.toISOString()),
+      JSON.stringify(
+        outcomes.map((outcome) => ({
+          request_id: outcome.requestId,
+          status: outcome.status,
+          certificate_id: outcome.certificateId ?? null,
+          error: outcome.error ?? null,
+          at: outcome.at.toISOString(),
+        })),
+      ),
     ],
   );
   return result.rowCount;

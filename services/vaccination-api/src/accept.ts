@@ -8,6 +8,7 @@ import {
   type OutboxRelay,
   saveIdempotentResponse,
 } from '@divoc/store';
+import { createGroupCommitter } from './group-commit.js';
 
 /** The answer to a certify or update call: one request id per item, in order. */
 export interface AcceptedBatch {
@@ -59,84 +60,92 @@ export const createAcceptor = ({
   db: Database;
   relay: OutboxRelay;
   logger: Logger;
-}): Acceptor => ({
-  async accept({ operation, kind, apiVersion, items, principal, idempotencyKey, body }) {
-    const bodyHash = sha256(body);
-    if (idempotencyKey !== undefined) {
-      const earlier = await findIdempotentResponse(db, principal.actor, idempotencyKey);
-      if (earlier !== undefined) {
-        if (earlier.bodySha256 !== bodyHash) throw reused();
-        return earlier.response as AcceptedBatch;
+}): Acceptor => {
+  const committer = createGroupCommitter({ db, relay, logger });
+  return {
+    async accept({ operation, kind, apiVersion, items, principal, idempotencyKey, body }) {
+      const bodyHash = idempotencyKey === undefined ? '' : sha256(body);
+      if (idempotencyKey !== undefined) {
+        const earlier = await findIdempotentResponse(db, principal.actor, idempotencyKey);
+        if (earlier !== undefined) {
+          if (earlier.bodySha256 !== bodyHash) throw reused();
+          return earlier.response as AcceptedBatch;
+        }
       }
-    }
-    const receivedAt = new Date();
-    const requests = items.map((item) => ({ requestId: uuidv7(receivedAt.getTime()), item }));
-    const response: AcceptedBatch = {
-      requests: requests.map(({ requestId, item }) => ({
-        requestId,
-        preEnrollmentCode: item.payload.preEnrollmentCode,
-        ...(item.dose === undefined ? {} : { dose: item.dose }),
-      })),
-    };
-    const events = requests.map(({ requestId, item }) => {
-      const event: CertifyEvent = {
+      const receivedAt = new Date();
+      const requests = items.map((item) => ({ requestId: uuidv7(receivedAt.getTime()), item }));
+      const response: AcceptedBatch = {
+        requests: requests.map(({ requestId, item }) => ({
+          requestId,
+          preEnrollmentCode: item.payload.preEnrollmentCode,
+          ...(item.dose === undefined ? {} : { dose: item.dose }),
+        })),
+      };
+      const events = requests.map(({ requestId, item }) => {
+        const event: CertifyEvent = {
+          requestId,
+          operation,
+          kind,
+          apiVersion,
+          payload: item.payload,
+          ...(item.previousCertificateId ? { previousCertificateId: item.previousCertificateId } : {}),
+          actor: principal.actor,
+          receivedAt: receivedAt.toISOString(),
+        };
+        return { topic: TOPICS.certify, key: item.payload.preEnrollmentCode, value: JSON.stringify(event) };
+      });
+
+      const ledgerRows = requests.map(({ requestId, item }) => ({
         requestId,
         operation,
         kind,
         apiVersion,
-        payload: item.payload,
-        ...(item.previousCertificateId ? { previousCertificateId: item.previousCertificateId } : {}),
+        preEnrollmentCode: item.payload.preEnrollmentCode,
+        dose: item.dose,
         actor: principal.actor,
-        receivedAt: receivedAt.toISOString(),
-      };
-      return { topic: TOPICS.certify, key: item.payload.preEnrollmentCode, value: JSON.stringify(event) };
-    });
-
-    let ids: number[];
-    try {
-      ids = await db.transaction(async (tx) => {
-        if (idempotencyKey !== undefined) {
-          const saved = await saveIdempotentResponse(
-            tx,
-            principal.actor,
-            idempotencyKey,
-            bodyHash,
-            response,
-            receivedAt,
-          );
-          if (!saved) throw new IdempotencyConflict();
-        }
-        await insertRequests(
-          tx,
-          requests.map(({ requestId, item }) => ({
-            requestId,
-            operation,
-            kind,
-            apiVersion,
-            preEnrollmentCode: item.payload.preEnrollmentCode,
-            dose: item.dose,
-            actor: principal.actor,
-            receivedAt,
-          })),
-        );
-        return enqueueEvents(tx, events);
-      });
-    } catch (error) {
-      // Another call with the same key committed first: answer what it answered.
-      if (error instanceof IdempotencyConflict && idempotencyKey !== undefined) {
-        const winner = await findIdempotentResponse(db, principal.actor, idempotencyKey);
-        if (winner === undefined) throw error;
-        if (winner.bodySha256 !== bodyHash) throw reused();
-        return winner.response as AcceptedBatch;
+        receivedAt,
+      }));
+      // Without a key, many calls share one transaction; with one, the key is stored in the same
+      // transaction as the requests, so a concurrent retry sees either nothing or everything.
+      if (idempotencyKey === undefined) {
+        await committer.commit(ledgerRows, events);
+        return response;
       }
-      throw error;
-    }
-    try {
-      await relay.publishCommitted(ids, events);
-    } catch (error) {
-      // Committed means accepted: the outbox sweep publishes what could not be published now.
-      logger.warn({ err: error, count: events.length }, 'publishing accepted requests failed; the outbox will retry');
-    }
-    return response;
-  },
-});
+
+      let ids: number[];
+      try {
+        ids = await db.transaction(async (tx) => {
+          if (idempotencyKey !== undefined) {
+            const saved = await saveIdempotentResponse(
+              tx,
+              principal.actor,
+              idempotencyKey,
+              bodyHash,
+              response,
+              receivedAt,
+            );
+            if (!saved) throw new IdempotencyConflict();
+          }
+          await insertRequests(tx, ledgerRows);
+          return enqueueEvents(tx, events);
+        });
+      } catch (error) {
+        // Another call with the same key committed first: answer what it answered.
+        if (error instanceof IdempotencyConflict && idempotencyKey !== undefined) {
+          const winner = await findIdempotentResponse(db, principal.actor, idempotencyKey);
+          if (winner === undefined) throw error;
+          if (winner.bodySha256 !== bodyHash) throw reused();
+          return winner.response as AcceptedBatch;
+        }
+        throw error;
+      }
+      try {
+        await relay.publishCommitted(ids, events);
+      } catch (error) {
+        // Committed means accepted: the outbox sweep publishes what could not be published now.
+        logger.warn({ err: error, count: events.length }, 'publishing accepted requests failed; the outbox will retry');
+      }
+      return response;
+    },
+  };
+};

@@ -48,8 +48,14 @@ export interface KafkaConsumerTuning {
   rebalanceTimeout?: number;
   /** [3000] Heartbeat period, also while a handler runs or backs off. */
   heartbeatInterval?: number;
-  /** [5000] Longest wait of a fetch for new messages. */
+  /** [25] Longest wait of a fetch for `minBytes` to accumulate. */
   maxWaitTimeInMs?: number;
+  /**
+   * [65536] A fetch returns once this much is available (or after `maxWaitTimeInMs`): under load,
+   * consumers get large batches — one database transaction and one produce request per batch — instead
+   * of one message at a time; when idle, a message waits at most `maxWaitTimeInMs`.
+   */
+  minBytes?: number;
 }
 
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
@@ -332,32 +338,90 @@ export const createKafkaBus = (options: KafkaBusOptions): EventBus => {
     return handle;
   };
 
-  const publish = async (topic: string, messages: OutgoingMessage[]): Promise<void> => {
-    assertOpen();
-    if (messages.length === 0) return;
+  /**
+   * Publishes are batched the way Kafka's own producers batch: while one produce request is in
+   * flight, every publish that arrives waits in the queue, and the next request carries all of them
+   * (all topics at once). An idle producer sends at once, so there is no added latency; a busy one
+   * sends few large requests instead of many small ones. Order per key is kept: requests go out one
+   * at a time and the queue keeps arrival order.
+   */
+  interface PendingPublish {
+    topic: string;
+    messages: OutgoingMessage[];
+    resolve: () => void;
+    reject: (error: Error) => void;
+  }
+  const queue: PendingPublish[] = [];
+  let sending = false;
+  const MAX_MESSAGES_PER_REQUEST = 5_000;
+
+  const takeBatch = (): PendingPublish[] => {
+    const batch: PendingPublish[] = [];
+    let count = 0;
+    while (
+      queue.length > 0 &&
+      (batch.length === 0 || count + (queue[0] as PendingPublish).messages.length <= MAX_MESSAGES_PER_REQUEST)
+    ) {
+      const next = queue.shift() as PendingPublish;
+      count += next.messages.length;
+      batch.push(next);
+    }
+    return batch;
+  };
+
+  const sendBatch = async (batch: PendingPublish[]): Promise<void> => {
     const handle = producerHandle();
     handle.inFlight += 1;
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const item of batch) byTopic.set(item.topic, [...(byTopic.get(item.topic) ?? []), ...item.messages]);
     try {
       await handle.ready;
-      await handle.producer.send({
-        topic: onCluster(topic),
+      await handle.producer.sendBatch({
         acks: -1,
-        messages: messages.map((message) => ({
-          key: message.key,
-          value: toBuffer(message.value),
-          headers: message.headers ? { ...message.headers } : {},
+        topicMessages: [...byTopic].map(([topic, messages]) => ({
+          topic: onCluster(topic),
+          messages: messages.map((message) => ({
+            key: message.key,
+            value: toBuffer(message.value),
+            headers: message.headers ? { ...message.headers } : {},
+          })),
         })),
       });
-      metrics?.published.inc({ topic }, messages.length);
+      for (const [topic, messages] of byTopic) metrics?.published.inc({ topic }, messages.length);
+      for (const item of batch) item.resolve();
     } catch (error) {
       retire(handle);
-      throw new Error(`publishing ${messages.length} message(s) to ${topic} failed: ${errorText(error)}`, {
-        cause: error,
-      });
+      for (const item of batch) {
+        item.reject(
+          new Error(`publishing ${item.messages.length} message(s) to ${item.topic} failed: ${errorText(error)}`, {
+            cause: error,
+          }),
+        );
+      }
     } finally {
       handle.inFlight -= 1;
       disconnectIfIdle(handle);
     }
+  };
+
+  const pump = async (): Promise<void> => {
+    if (sending) return;
+    sending = true;
+    try {
+      while (queue.length > 0) await sendBatch(takeBatch());
+    } finally {
+      sending = false;
+    }
+  };
+
+  const publish = (topic: string, messages: OutgoingMessage[]): Promise<void> => {
+    assertOpen();
+    if (messages.length === 0) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => {
+      queue.push({ topic, messages, resolve, reject });
+    });
+    void pump();
+    return done;
   };
 
   // --- lag --------------------------------------------------------------------------------------------
@@ -503,7 +567,8 @@ export const createKafkaBus = (options: KafkaBusOptions): EventBus => {
         sessionTimeout: options.consumer?.sessionTimeout,
         rebalanceTimeout: options.consumer?.rebalanceTimeout,
         heartbeatInterval,
-        maxWaitTimeInMs: options.consumer?.maxWaitTimeInMs,
+        maxWaitTimeInMs: options.consumer?.maxWaitTimeInMs ?? 25,
+        minBytes: options.consumer?.minBytes ?? 65_536,
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         // kafkajs restarts by itself after retriable errors; after the others it gives up, and a consumer

@@ -1,0 +1,235 @@
+/**
+ * `pnpm bench:e2e`: certify requests through the gateway on real infrastructure (Kafka, Postgres,
+ * Redis, etcd from scripts/infra), each service in its own Node process as in production. Reports
+ * certificates per second end to end, p50/p99 latency from acceptance (gateway) to issued (ledger),
+ * and CPU per certificate of each process.
+ *
+ *   pnpm bench:e2e [--requests 5000] [--concurrency 64] [--batch 1,10]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { topicSpecs } from '@divoc/contracts';
+import { generateSigningKey, privateKeyPem } from '@divoc/credentials';
+import { createDevIssuer, createKafkaBus, silentLogger } from '@divoc/platform';
+import { realInfraEnv } from '@divoc/platform/testing';
+import pg from 'pg';
+import { Agent, request } from 'undici';
+import { fmt, machine, table } from '../../scripts/bench-kit.js';
+import { readJsonFixture } from '../../test-fixtures/index.js';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '64' },
+    batch: { type: 'string', default: '1,10' },
+    'key-type': { type: 'string', default: 'ED25519' },
+    /** Writes V8 CPU profiles of the services to this directory (for finding where the time goes). */
+    profile: { type: 'string' },
+    /**
+     * Partitions per topic. A two-core machine runs one signer, which is fastest with few partitions
+     * (bigger batches); a cluster uses the counts in @divoc/contracts (12 for certify) to spread load.
+     */
+    partitions: { type: 'string', default: '4' },
+  },
+});
+const TOTAL = Number(values.requests);
+const CONCURRENCY = Number(values.concurrency);
+const BATCHES = (values.batch as string).split(',').map(Number);
+const root = join(import.meta.dirname, '..', '..');
+const infra = realInfraEnv();
+const template = readJsonFixture<Record<string, unknown>[]>('divoc', 'certify-v3-ddcc.json')[0] as Record<
+  string,
+  unknown
+>;
+
+const ticksPerSecond = 100;
+/** utime + stime of a process, in seconds (Linux /proc). */
+const cpuSeconds = (pid: number): number => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return 0;
+  }
+};
+const pidsOf = (pattern: RegExp): number[] =>
+  readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return pattern.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+
+const waitReady = async (port: number) => {
+  for (let i = 0; i < 300; i++) {
+    try {
+      const response = await request(`http://127.0.0.1:${port}/health/ready`);
+      await response.body.dump();
+      if (response.statusCode === 200) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`service on port ${port} did not become ready`);
+};
+
+const runScenario = async (batchSize: number) => {
+  const run = `bench_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: infra.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${run}`);
+  await admin.end();
+  const dbUrl = new URL(infra.DATABASE_URL);
+  dbUrl.pathname = `/${run}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'divoc-bench-'));
+  const key = generateSigningKey(values['key-type'] === 'RSA' ? 'RSA' : 'ED25519');
+  const env = {
+    ...process.env,
+    KAFKA_BROKERS: infra.KAFKA_BROKERS,
+    KAFKA_TOPIC_PREFIX: `${run}.`,
+    DATABASE_URL: dbUrl.toString(),
+    REDIS_URL: infra.REDIS_URL,
+    ETCD_HOSTS: infra.ETCD_HOSTS,
+    ETCD_PREFIX: `${run}/`,
+    DIVOC_DATA_DIR: dataDir,
+    DIVOC_CONFIG_DEFAULTS: join(root, 'etcd-config'),
+    SIGNING_KEY_TYPE: key.type,
+    CERTIFICATE_PRIVATE_KEY: privateKeyPem(key),
+    LOG_LEVEL: 'warn',
+  };
+  const bus = createKafkaBus({
+    brokers: infra.KAFKA_BROKERS.split(','),
+    clientId: run,
+    logger: silentLogger(),
+    topicPrefix: `${run}.`,
+  });
+  const partitions = values.partitions === undefined ? undefined : Number(values.partitions);
+  await bus.ensureTopics(
+    topicSpecs().map((spec) => (partitions && !spec.topic.endsWith('.dlq') ? { ...spec, partitions } : spec)),
+  );
+  await bus.close();
+
+  const services: { name: string; port: number; child?: ChildProcess }[] = [
+    { name: 'vaccination-api', port: 18000 },
+    { name: 'certificate-signer', port: 18001 },
+    { name: 'certificate-processor', port: 18002 },
+  ];
+  for (const service of services) {
+    const profiling = values.profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`, `--cpu-prof-name=${service.name}.cpuprofile`]
+      : [];
+    service.child = spawn(process.execPath, [...profiling, join(root, 'services', service.name, 'dist', 'main.js')], {
+      env: { ...env, PORT: String(service.port) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    // Migrations run at start; let the first finish before the others race it.
+    await waitReady(service.port);
+  }
+  const issuer = await createDevIssuer({ directory: join(dataDir, 'auth') });
+  const token = await issuer.issue({ roles: ['facility-staff'], ttlSeconds: 3600 });
+  const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
+
+  const others = { kafka: pidsOf(/kafka\.Kafka/), postgres: pidsOf(/^postgres/) };
+  const cpuBefore = new Map<string, number>();
+  const measureCpu = () => {
+    const now = new Map<string, number>();
+    for (const service of services) now.set(service.name, cpuSeconds(service.child?.pid ?? 0));
+    now.set(
+      'kafka',
+      others.kafka.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    );
+    now.set(
+      'postgres',
+      pidsOf(/^postgres/).reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    );
+    now.set('load generator', process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6);
+    return now;
+  };
+  for (const [name, value] of measureCpu()) cpuBefore.set(name, value);
+
+  const requestsNeeded = Math.ceil(TOTAL / batchSize);
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < requestsNeeded) {
+      const index = next++;
+      const items = Array.from({ length: batchSize }, (_, offset) => ({
+        ...template,
+        preEnrollmentCode: `B${index}-${offset}-${run}`,
+      }));
+      const response = await request(`http://127.0.0.1:18000/divoc/api/v3/certify`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(items),
+      });
+      await response.body.dump();
+      if (response.statusCode !== 200) throw new Error(`certify answered ${response.statusCode}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const acceptedAfter = (performance.now() - started) / 1000;
+
+  const db = new pg.Client({ connectionString: dbUrl.toString() });
+  await db.connect();
+  const total = requestsNeeded * batchSize;
+  for (;;) {
+    const { rows } = await db.query<{ done: number }>(
+      `SELECT count(*)::int AS done FROM requests WHERE status <> 'accepted'`,
+    );
+    if ((rows[0]?.done ?? 0) >= total) break;
+    if ((performance.now() - started) / 1000 > 600)
+      throw new Error(`only ${rows[0]?.done} of ${total} settled after 10 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const cpuAfter = measureCpu();
+  const { rows } = await db.query<Record<string, number>>(
+    `SELECT count(*) FILTER (WHERE status = 'issued')::int AS issued,
+            extract(epoch FROM max(updated_at) - min(received_at))::float AS seconds,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM updated_at - received_at) * 1000) AS p50,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM updated_at - received_at) * 1000) AS p99
+     FROM requests`,
+  );
+  const stats = rows[0] as Record<string, number>;
+  const certificates = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM certificates');
+  await db.end();
+
+  for (const service of services) service.child?.kill('SIGTERM');
+  await Promise.all(services.map((service) => new Promise((resolve) => service.child?.once('exit', resolve))));
+  await agent.close();
+  const dropper = new pg.Client({ connectionString: infra.DATABASE_URL });
+  await dropper.connect();
+  await dropper.query(`DROP DATABASE IF EXISTS ${run} WITH (FORCE)`);
+  await dropper.end();
+
+  const issued = stats.issued as number;
+  return {
+    batchSize,
+    issued,
+    certificates: certificates.rows[0]?.count ?? 0,
+    perSecond: issued / (stats.seconds as number),
+    acceptedPerSecond: total / acceptedAfter,
+    p50: stats.p50 as number,
+    p99: stats.p99 as number,
+    cpu: [...cpuAfter].map(([name, value]) => [name, ((value - (cpuBefore.get(name) ?? 0)) / issued) * 1e6] as const),
+  };
+};
+
+console.log(`machine: ${machine()}`);
+console.log(
+  `${TOTAL} v3 certify items, ${CONCURRENCY} concurrent HTTP clients, ${values['key-type']} signing, real Kafka/Postgres/Redis/etcd`,
+);
+for (const batchSize of BATCHES) {
+  const result = await runScenario(batchSize);
+  console.log(
+    `\nitems per HTTP request: ${batchSize} → ${fmt(result.perSecond)} certificates/s end to end (accepted ${fmt(result.acceptedPerSecond)}/s); ` +
+      `accept→issued p50 ${fmt(result.p50)} ms, p99 ${fmt(result.p99)} ms; ${result.issued} issued, ${result.certificates} certificates stored`,
+  );
+  console.log(table([['process', 'CPU µs per certificate'], ...result.cpu.map(([name, value]) => [name, fmt(value)])]));
+}
