@@ -1,14 +1,21 @@
 #!/usr/bin/env node
-// `pnpm bench`: runs every `bench/*.bench.ts` of every package and service, one after the other
-// (benchmarks compete for the same two cores, so they never run in parallel).
+// `pnpm bench`: runs every `bench/*.bench.ts` of every package and service (and of nested packages such
+// as `packages/interop/*`), one after the other (benchmarks compete for the same two cores, so they never
+// run in parallel).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const only = process.argv.slice(2);
+const directories = (dir) =>
+  readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name !== 'node_modules')
+    .map((entry) => join(dir, entry.name));
 const benches = ['packages', 'services']
-  .flatMap((group) => readdirSync(join(root, group)).map((name) => join(root, group, name, 'bench')))
+  .flatMap((group) => directories(join(root, group)))
+  .flatMap((dir) => [dir, ...directories(dir)])
+  .map((dir) => join(dir, 'bench'))
   .filter((dir) => existsSync(dir))
   .flatMap((dir) =>
     readdirSync(dir)

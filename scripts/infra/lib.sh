@@ -2,7 +2,7 @@
 # Shared by scripts/infra/up, down and status (sourced, not executed).
 #
 # Local infrastructure without Docker (DESIGN §4): Apache Kafka (KRaft, single node) and etcd are
-# started by these scripts and live under <repo>/.infra/; Postgres and Redis are used when they already
+# started by these scripts and live under <repo>/.infra/, and so does Keycloak (dev mode, realm `divoc`); Postgres and Redis are used when they already
 # answer, and started from the system packages when they do not. `down` stops only what `up` started.
 #
 # Layout of .infra/:
@@ -10,6 +10,9 @@
 #   kafka/data/        the broker's log directory (formatted once)
 #   kafka/server.properties
 #   etcd/data/
+#   keycloak/keycloak-<version>/      the Keycloak distribution fetched from Maven Central (cached), with
+#            .../data/h2/             its dev database (H2 files) and
+#            .../data/import/         the copy of keycloak/realm-export.json that database was made from
 #   logs/<name>.log    stdout/stderr of the processes started here
 #   run/<name>.pid     their pids; run/<name>.started marks a system service that `up` started
 
@@ -36,6 +39,22 @@ KAFKA_DATA="$KAFKA_DIR/data"
 KAFKA_CONFIG="$KAFKA_DIR/server.properties"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
 ETCD_DATA="$INFRA_DIR/etcd/data"
+
+# Keycloak: src/testing/infra.ts expects it on 127.0.0.1:8180. Keycloak 26 needs Java 21+ (see
+# keycloak_java_home). The bootstrap admin of the master realm is TEST-ONLY (tests use it for the admin
+# REST API); a real deployment sets its own and removes the temporary admin (keycloak/README.md).
+KEYCLOAK_PORT="${DIVOC_KEYCLOAK_PORT:-8180}"
+KEYCLOAK_VERSION="${DIVOC_KEYCLOAK_VERSION:-26.5.6}"
+KEYCLOAK_REALM=divoc
+KEYCLOAK_REALM_FILE="$REPO_ROOT/keycloak/realm-export.json"
+KEYCLOAK_DIR="$INFRA_DIR/keycloak"
+KEYCLOAK_HOME="$KEYCLOAK_DIR/keycloak-$KEYCLOAK_VERSION"
+KEYCLOAK_IMPORTED="$KEYCLOAK_HOME/data/import/$KEYCLOAK_REALM-realm.json"
+KEYCLOAK_HEAP_OPTS="${KEYCLOAK_HEAP_OPTS:--Xms256m -Xmx768m}"
+KEYCLOAK_ADMIN_USERNAME="${KEYCLOAK_ADMIN_USERNAME:-admin}"
+KEYCLOAK_ADMIN_PASSWORD="${KEYCLOAK_ADMIN_PASSWORD:-test-only-keycloak-admin-password}"
+# Keycloak's first start (augmentation, database schema, realm import) is slow on two cores.
+KEYCLOAK_START_TIMEOUT="${DIVOC_KEYCLOAK_START_TIMEOUT:-180}"
 
 # Seconds a service may take to answer after being started.
 START_TIMEOUT="${DIVOC_INFRA_START_TIMEOUT:-90}"
@@ -382,10 +401,133 @@ redis_status() {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# KEYCLOAK — PLACEHOLDER, to be added (realm import from keycloak/, listening on 127.0.0.1:8180 as
-# src/testing/infra.ts expects). Replace these three functions; up, down and status already call them.
-# Until then Keycloak is not managed here and does not make `status` fail.
+# Keycloak (the Quarkus distribution from Maven Central, `kc.sh start-dev`: H2 file database, HTTP only,
+# bound to 127.0.0.1). The realm of keycloak/realm-export.json is imported at start; when that file
+# changes, the next `up` restarts Keycloak on an empty database so the new realm is imported.
 
-keycloak_up() { report keycloak skip 'not managed by scripts/infra yet (placeholder in lib.sh)'; }
-keycloak_down() { report keycloak skip 'not managed by scripts/infra yet (placeholder in lib.sh)'; }
-keycloak_status() { report keycloak skip 'not managed by scripts/infra yet (placeholder in lib.sh)'; }
+KEYCLOAK_MARKER="$KEYCLOAK_HOME/bin/"
+KEYCLOAK_ISSUER="http://$HOST:$KEYCLOAK_PORT/realms/$KEYCLOAK_REALM"
+
+keycloak_answers() {
+  curl -fsS --max-time 2 -o /dev/null "$KEYCLOAK_ISSUER/.well-known/openid-configuration" 2>/dev/null
+}
+
+# A JDK that runs Keycloak 26 (21 or newer): DIVOC_KEYCLOAK_JAVA_HOME, else the newest one found here.
+keycloak_java_home() {
+  local candidate
+  for candidate in "${DIVOC_KEYCLOAK_JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64 \
+    /usr/lib/jvm/temurin-21-jdk-amd64 /usr/lib/jvm/java-21-openjdk-amd64; do
+    if [[ -n $candidate && -x $candidate/bin/java ]]; then
+      printf '%s' "$candidate"
+      return 0
+    fi
+  done
+  die 'no Java 21+ found for Keycloak: install one (e.g. a Temurin 25 JDK) or set DIVOC_KEYCLOAK_JAVA_HOME'
+}
+
+keycloak_fetch() {
+  [[ -f $KEYCLOAK_HOME/.complete ]] && return 0
+  need_command mvn 'install Maven (apt-get install -y maven) to fetch the Keycloak distribution'
+  need_command unzip 'install unzip (apt-get install -y unzip)'
+  local download="$KEYCLOAK_DIR/download"
+  rm -rf "$download" "$KEYCLOAK_HOME"
+  mkdir -p "$download" "$LOG_DIR"
+  mvn -q -B dependency:copy -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" \
+    -DoutputDirectory="$download" >"$LOG_DIR/keycloak-maven.log" 2>&1 ||
+    die "fetching keycloak-quarkus-dist $KEYCLOAK_VERSION with Maven failed, see $LOG_DIR/keycloak-maven.log"
+  unzip -q "$download/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip" -d "$download" ||
+    die "unzipping keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip failed"
+  mv "$download/keycloak-$KEYCLOAK_VERSION" "$KEYCLOAK_HOME"
+  rm -rf "$download"
+  touch "$KEYCLOAK_HOME/.complete"
+}
+
+# True when the database holds (or, while starting, imports) the realm of the current keycloak/realm-export.json.
+keycloak_realm_current() { cmp -s "$KEYCLOAK_REALM_FILE" "$KEYCLOAK_IMPORTED"; }
+
+# A new (or changed) realm file: start from an empty database so that --import-realm imports it.
+keycloak_prepare_realm() {
+  [[ -f $KEYCLOAK_REALM_FILE ]] || die "$KEYCLOAK_REALM_FILE not found"
+  keycloak_realm_current && return 0
+  rm -rf "$KEYCLOAK_HOME/data/h2" "$KEYCLOAK_HOME/data/import"
+  mkdir -p "$KEYCLOAK_HOME/data/import"
+  cp "$KEYCLOAK_REALM_FILE" "$KEYCLOAK_IMPORTED"
+}
+
+keycloak_port_closed() { ! port_open "$HOST" "$KEYCLOAK_PORT"; }
+
+# Stops the Keycloak recorded here (prints its pid): kc.sh and the JVM it runs share a process group (setsid).
+keycloak_stop() {
+  local pid
+  pid="$(running_pid keycloak "$KEYCLOAK_MARKER")" || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_for 60 process_gone "$pid"; then
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait_for 10 keycloak_port_closed || true
+  rm -f "$(pid_file keycloak)"
+  printf '%s' "$pid"
+}
+
+keycloak_up() {
+  local how=started pid
+  if keycloak_answers; then
+    if ! running_pid keycloak "$KEYCLOAK_MARKER" >/dev/null; then
+      report keycloak up "$KEYCLOAK_ISSUER (already running, not started by scripts/infra: realm not checked)"
+      return 0
+    fi
+    if keycloak_realm_current; then
+      report keycloak up "$KEYCLOAK_ISSUER (already running)"
+      return 0
+    fi
+    pid="$(keycloak_stop)"
+    how="restarted, pid $pid stopped: keycloak/realm-export.json changed, realm imported again"
+  elif port_open "$HOST" "$KEYCLOAK_PORT" && ! running_pid keycloak "$KEYCLOAK_MARKER" >/dev/null; then
+    die "something else listens on $HOST:$KEYCLOAK_PORT but does not serve the realm $KEYCLOAK_REALM"
+  elif running_pid keycloak "$KEYCLOAK_MARKER" >/dev/null && ! keycloak_realm_current; then
+    # Still starting, but with a realm file that has changed since: start again on an empty database.
+    pid="$(keycloak_stop)"
+    how="restarted, pid $pid stopped: keycloak/realm-export.json changed, realm imported again"
+  fi
+  local started=$SECONDS
+  if ! running_pid keycloak "$KEYCLOAK_MARKER" >/dev/null; then
+    local java_home
+    java_home="$(keycloak_java_home)"
+    keycloak_fetch
+    keycloak_prepare_realm
+    start_background keycloak env JAVA_HOME="$java_home" JAVA_OPTS_KC_HEAP="$KEYCLOAK_HEAP_OPTS" \
+      KC_BOOTSTRAP_ADMIN_USERNAME="$KEYCLOAK_ADMIN_USERNAME" KC_BOOTSTRAP_ADMIN_PASSWORD="$KEYCLOAK_ADMIN_PASSWORD" \
+      "$KEYCLOAK_HOME/bin/kc.sh" start-dev --http-host="$HOST" --http-port="$KEYCLOAK_PORT" --import-realm
+  else
+    how='was already starting'
+  fi
+  START_TIMEOUT="$KEYCLOAK_START_TIMEOUT" wait_started keycloak "$KEYCLOAK_MARKER" keycloak_answers ||
+    die "Keycloak exited or did not serve $KEYCLOAK_ISSUER within ${KEYCLOAK_START_TIMEOUT}s, see $LOG_DIR/keycloak.log"
+  report keycloak up "$KEYCLOAK_ISSUER ($how, pid $(running_pid keycloak "$KEYCLOAK_MARKER"), Keycloak $KEYCLOAK_VERSION, $((SECONDS - started))s)"
+}
+
+keycloak_down() {
+  local pid
+  pid="$(keycloak_stop)"
+  if [[ -n $pid ]]; then
+    report keycloak down "stopped (pid $pid)"
+  elif keycloak_answers; then
+    report keycloak left "$KEYCLOAK_ISSUER answers but was not started by scripts/infra, left alone"
+  else
+    rm -f "$(pid_file keycloak)"
+    report keycloak down 'not running'
+  fi
+}
+
+keycloak_status() {
+  if keycloak_answers; then
+    if keycloak_realm_current || ! running_pid keycloak "$KEYCLOAK_MARKER" >/dev/null; then
+      report keycloak up "$KEYCLOAK_ISSUER"
+    else
+      report keycloak up "$KEYCLOAK_ISSUER (realm file changed since import: run scripts/infra/up)"
+    fi
+  else
+    report keycloak down "$KEYCLOAK_ISSUER does not answer"
+    return 1
+  fi
+}

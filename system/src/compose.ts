@@ -1,6 +1,8 @@
+import { createCertificateApi, createPdfRenderer } from '@divoc/certificate-api';
 import { createCertificateProcessor } from '@divoc/certificate-processor';
 import { createCertificateSigner } from '@divoc/certificate-signer';
 import { credentialConfigFrom, IssuerEnv, type SigningKey } from '@divoc/credentials';
+import { createNotificationService } from '@divoc/notification-service';
 import {
   type Adapters,
   type ConfigRegistry,
@@ -13,6 +15,7 @@ import {
   type Logger,
   type Registry,
 } from '@divoc/platform';
+import { createRevocationService } from '@divoc/revocation-service';
 import { migrate } from '@divoc/store';
 import { createVaccinationApi } from '@divoc/vaccination-api';
 import type { z } from 'zod';
@@ -48,6 +51,8 @@ export const composeSystem = async ({ adapters, env, key, logger }: ComposeOptio
     metrics: metrics(service),
     authenticator: adapters.authenticator,
   });
+  const trustedKeys = [{ ...key, controller: env.CERTIFICATE_ISSUER }];
+  const statusListUrl = (listId: number) => `${env.CERTIFICATE_STATUS_BASE_URL}${listId}`;
   const credentialConfig = () =>
     credentialConfigFrom(env, { icd: registry.get(keys.ICD), vaccineIcd: registry.get(keys.VACCINE_ICD) });
   return {
@@ -57,21 +62,57 @@ export const composeSystem = async ({ adapters, env, key, logger }: ComposeOptio
     configMetrics,
     credentialConfig,
     make: {
-      vaccinationApi: (options: { outboxSweepIntervalMs?: number } = {}) =>
+      vaccinationApi: (options: { outboxSweepIntervalMs?: number; updateLimit?: number } = {}) =>
         createVaccinationApi({
           ...common('vaccination-api'),
           vaccines: () => registry.get(keys.VACCINE_ICD),
           ...options,
         }),
       /** Options replace ports too (fault tests hand the signer an interruptible database or a flaky bus). */
-      signer: (options: { concurrency?: number; batchSize?: number; db?: Database; bus?: EventBus } = {}) =>
+      signer: (
+        options: { concurrency?: number; batchSize?: number; updateLimit?: number; db?: Database; bus?: EventBus } = {},
+      ) =>
         createCertificateSigner({
           ...common('certificate-signer'),
           key: () => key,
           config: credentialConfig,
+          statusListUrl,
+          updateLimit: 100,
           ...options,
         }),
       processor: () => createCertificateProcessor(common('certificate-processor')),
+      certificateApi: (options: { onRender?: () => void } = {}) =>
+        createCertificateApi({
+          ...common('certificate-api'),
+          cache: adapters.cache,
+          issuer: env.CERTIFICATE_ISSUER,
+          trustedKeys: () => trustedKeys,
+          renderer: createPdfRenderer({
+            template: (kind) =>
+              registry.get(kind === 'vaccination' ? keys.vaccineCertificateTemplate : keys.testCertificateTemplate),
+            icd: () => registry.get(keys.ICD),
+            ...options,
+          }),
+        }),
+      /** Without channels (embedded mode sends nothing): the delivery log and endpoint still work. */
+      notificationService: (options: Partial<Parameters<typeof createNotificationService>[0]> = {}) =>
+        createNotificationService({
+          ...common('notification-service'),
+          templates: () => registry.get(keys.NOTIFICATION_TEMPLATES),
+          channels: {},
+          downloadUrl: 'http://localhost:4321/certificate/api/certificatePDF/{preEnrollmentCode}',
+          ...options,
+        }),
+      revocationService: (options: { publishIntervalMs?: number } = {}) =>
+        createRevocationService({
+          ...common('revocation-service'),
+          cache: adapters.cache,
+          issuer: env.CERTIFICATE_ISSUER,
+          key: () => key,
+          trustedKeys: () => trustedKeys,
+          statusListUrl,
+          ...options,
+        }),
     },
   };
 };

@@ -1,4 +1,5 @@
 import { loadSigningKey, SignerEnv } from '@divoc/certificate-signer/settings';
+import { preloadFonts } from '@divoc/documents';
 import { createAdapters, createLogger, createMetricsRegistry, envPort, type HttpApp, parseEnv } from '@divoc/platform';
 import { z } from 'zod';
 import { composeSystem } from './compose.js';
@@ -14,6 +15,9 @@ const env = parseEnv(
     VACCINATION_API_PORT: envPort(8000),
     CERTIFICATE_SIGNER_PORT: envPort(8001),
     CERTIFICATE_PROCESSOR_PORT: envPort(8002),
+    CERTIFICATE_API_PORT: envPort(4321),
+    REVOCATION_SERVICE_PORT: envPort(8003),
+    NOTIFICATION_SERVICE_PORT: envPort(8765),
     HOST: z.string().min(1).default('127.0.0.1'),
   }),
 );
@@ -27,15 +31,22 @@ const adapters = await createAdapters({
 const key = loadSigningKey(env);
 const system = await composeSystem({ adapters, env, key, logger });
 
+preloadFonts();
 const api = await system.make.vaccinationApi();
 const signer = await system.make.signer();
 const processor = await system.make.processor();
+const certificates = await system.make.certificateApi();
+const revocation = await system.make.revocationService();
+const notifications = await system.make.notificationService();
 const listen = (http: HttpApp, port: number) => http.listen({ port, host: env.HOST });
 await listen(api.http, env.VACCINATION_API_PORT);
 await listen(signer.http, env.CERTIFICATE_SIGNER_PORT);
 await listen(processor.http, env.CERTIFICATE_PROCESSOR_PORT);
-await signer.start();
-await processor.start();
+await listen(certificates.http, env.CERTIFICATE_API_PORT);
+await listen(revocation.http, env.REVOCATION_SERVICE_PORT);
+await listen(notifications.http, env.NOTIFICATION_SERVICE_PORT);
+const running = [signer, processor, certificates, revocation, notifications];
+for (const service of running) await service.start();
 
 const mode = adapters.describe();
 const base = `http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}`;
@@ -47,6 +58,9 @@ DIVOC-TS is running (${Object.values(mode).some((value) => !/pglite|in-process|m
   vaccination-api        ${base}:${env.VACCINATION_API_PORT}   (OpenAPI: ${base}:${env.VACCINATION_API_PORT}/docs)
   certificate-signer     ${base}:${env.CERTIFICATE_SIGNER_PORT}/health/ready
   certificate-processor  ${base}:${env.CERTIFICATE_PROCESSOR_PORT}/health/ready
+  certificate-api        ${base}:${env.CERTIFICATE_API_PORT}   (OpenAPI: ${base}:${env.CERTIFICATE_API_PORT}/docs)
+  revocation-service     ${base}:${env.REVOCATION_SERVICE_PORT}   (status lists: ${base}:${env.REVOCATION_SERVICE_PORT}/status-lists/1)
+  notification-service   ${base}:${env.NOTIFICATION_SERVICE_PORT}   (no SMS or email channel in embedded mode)
 
 A token the embedded auth accepts (in another terminal):
   TOKEN=$(pnpm divoc token --roles facility-staff)
@@ -58,8 +72,7 @@ let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
-  await processor.stop();
-  await signer.stop();
+  for (const service of running.reverse()) await service.stop();
   await api.stop();
   await system.registry.close();
   await adapters.close();

@@ -39,11 +39,13 @@ export interface TestSystem {
 /**
  * Adapters for one test file: embedded ones (in-memory PGlite, in-process bus, memory cache, a copy
  * of etcd-config/, dev issuer) in `pnpm test`; the real ones in `pnpm test:infra`, isolated per run
- * by a fresh database, a topic prefix and an etcd key prefix.
+ * by a fresh database, a topic prefix and an etcd key prefix. `keycloak: true` makes the real set
+ * authenticate with the real Keycloak of scripts/infra (tokens then come from `identityToken`).
  */
 export const startTestSystem = async ({
   keyType = 'ED25519' as KeyType,
   captureLogs = false,
+  keycloak = false,
 } = {}): Promise<TestSystem> => {
   const logs: string[] = [];
   const sink = new Writable({
@@ -76,6 +78,7 @@ export const startTestSystem = async ({
       REDIS_PREFIX: `${run}:`,
       ETCD_HOSTS: infra.ETCD_HOSTS,
       ETCD_PREFIX: `${run}/`,
+      ...(keycloak ? { KEYCLOAK_URL: infra.KEYCLOAK_URL } : {}),
     };
     cleanup = async () => {
       const dropper = new pg.Client({ connectionString: infra.DATABASE_URL });
@@ -132,4 +135,40 @@ export const eventually = async <T>(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+};
+
+/** TEST-ONLY identities of keycloak/realm-export.json. */
+const KEYCLOAK_TEST_IDENTITIES = {
+  adminApi: {
+    grant_type: 'client_credentials',
+    client_id: 'admin-api',
+    client_secret: 'test-only-admin-api-secret-do-not-use-in-production',
+  },
+  citizen: (mobile: string) => ({
+    grant_type: 'password',
+    client_id: 'citizen-portal',
+    username: `test-citizen-${mobile}`,
+    password: 'Test-Only-Citizen-Passw0rd!',
+    scope: 'openid',
+  }),
+};
+
+/**
+ * A token for a test identity: from the real Keycloak when the system authenticates with it, else an
+ * equivalent one (same roles, same mobile number) from the dev issuer.
+ */
+export const identityToken = async (t: TestSystem, who: 'adminApi' | { citizen: string }): Promise<string> => {
+  if (t.env.KEYCLOAK_URL === undefined) {
+    return who === 'adminApi'
+      ? t.token(['facility-staff', 'api'], { username: 'service-account-admin-api' })
+      : t.token(['recipient'], { mobile: who.citizen });
+  }
+  const form = who === 'adminApi' ? KEYCLOAK_TEST_IDENTITIES.adminApi : KEYCLOAK_TEST_IDENTITIES.citizen(who.citizen);
+  const response = await fetch(`${t.env.KEYCLOAK_URL}/realms/divoc/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: new URLSearchParams(form),
+  });
+  if (!response.ok)
+    throw new Error(`Keycloak refused the ${JSON.stringify(who)} login: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { access_token: string }).access_token;
 };

@@ -27,6 +27,9 @@ export type ServiceName = (typeof SERVICES)[number];
 
 const PUBLIC: Access = { public: true };
 
+/** Downloads: a citizen their own certificates, print desks and service accounts any. */
+const CERTIFICATE_READERS: Access = { roles: ['recipient', 'facility-print-staff', 'api'], ownerOnly: ['recipient'] };
+
 /** The operational endpoints every service has (and everything under /docs, the OpenAPI UI). */
 export const OPERATIONAL_ROUTES: Record<string, Access> = {
   'GET /health/live': PUBLIC,
@@ -44,12 +47,31 @@ export const ACCESS: Record<ServiceName, Record<string, Access>> = {
     'POST /divoc/api/v3/certify': { roles: ['facility-staff'] },
     'POST /divoc/api/v1/test/certify': { roles: ['facility-staff'] },
     'GET /divoc/api/v1/requests/:requestId': { roles: ['facility-staff', 'facility-admin', 'api'] },
+    'PUT /divoc/api/v1/certificate': { roles: ['facility-staff'] },
+    'PUT /divoc/api/v3/certificate': { roles: ['facility-staff'] },
+    'DELETE /divoc/api/v1/certificates/:preEnrollmentCode': { roles: ['facility-staff'] },
   },
   'certificate-signer': {},
   'certificate-processor': {},
-  'certificate-api': {},
-  'revocation-service': {},
-  'notification-service': {},
+  'certificate-api': {
+    'GET /certificate/api/certificatePDF/:preEnrollmentCode': CERTIFICATE_READERS,
+    'HEAD /certificate/api/certificatePDF/:preEnrollmentCode': CERTIFICATE_READERS,
+    'GET /certificate/api/certificateQRCode/:preEnrollmentCode': CERTIFICATE_READERS,
+    'GET /certificate/api/certificatePDF': CERTIFICATE_READERS,
+    'GET /certificate/api/test/certificatePDF/:preEnrollmentCode': CERTIFICATE_READERS,
+    'GET /certificate/api/beneficiaries': { roles: ['facility-print-staff', 'api'] },
+    'POST /certificate/api/verify': PUBLIC,
+    'GET /.well-known/did.json': PUBLIC,
+  },
+  'revocation-service': {
+    // DIVOC's path: the ingress routes exactly this path under /divoc/api to revocation-service.
+    'POST /divoc/api/v1/certificate/revoked': PUBLIC,
+    'GET /status-lists/:listId': PUBLIC,
+  },
+  'notification-service': {
+    // Templates only (no free text), for service accounts: not DIVOC's open relay (decision 0012).
+    'POST /divoc/notification-service/v1/notification': { roles: ['api'] },
+  },
 };
 
 /** The access rule of a route, or undefined when the route is not declared. */

@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import {
+  EuVaccineCodeConfig,
+  EuVaccineManufConfig,
+  EuVaccineProphConfig,
+  ShcVaccineCodeConfig,
+} from './interop-config.js';
+import { NotificationTemplates } from './notifications.js';
+import { TestCertificateTemplate, VaccineCertificateTemplate } from './templates.js';
 
 /**
  * Schemas of the etcd values (DIVOC's key names). Every value is validated when it is loaded or
@@ -78,5 +86,12 @@ export const checkVaccineCodesKnown = (vaccines: VaccineIcdConfig, icd: IcdConfi
 export const ETCD_KEYS = {
   ICD: IcdConfig,
   VACCINE_ICD: VaccineIcdConfig,
+  NOTIFICATION_TEMPLATES: NotificationTemplates,
+  vaccineCertificateTemplate: VaccineCertificateTemplate,
+  testCertificateTemplate: TestCertificateTemplate,
+  euVaccineCode: EuVaccineCodeConfig,
+  euVaccineProph: EuVaccineProphConfig,
+  euVaccineManuf: EuVaccineManufConfig,
+  shcVaccineCode: ShcVaccineCodeConfig,
 } as const;
 export type EtcdKey = keyof typeof ETCD_KEYS;

@@ -129,3 +129,10 @@ export const meta = z
   .optional();
 
 export const comorbidities = z.array(text(100)).max(50, 'must contain at most 50 entries').optional();
+
+/**
+ * The form in which mobile numbers are stored and compared: the last 10 digits. "tel:9000012345",
+ * "+91 90000 12345" and "919000012345" all become "9000012345", so a citizen's token and a print
+ * desk's search match the number the source system sent, with or without the country code.
+ */
+export const mobileKey = (value: string): string => value.replace(/^tel:/, '').replace(/\D/g, '').slice(-10);

@@ -19,6 +19,8 @@ export const RevokeQuery = z
       .enum(['true', 'false'], { error: 'must be true or false' })
       .transform((value) => value === 'true')
       .optional(),
+    /** Why (kept in the revocation record); DIVOC had no reason, so it is optional. */
+    reason: z.string().min(1).max(500).optional(),
   })
   .superRefine((value, ctx) => {
     const hasDoses = value.doses !== undefined && value.doses.length > 0;

@@ -9,6 +9,7 @@ import {
 } from '@divoc/contracts';
 import { CONTEXT_URLS } from './contexts.js';
 import {
+  type CredentialStatus,
   type PostalAddress,
   type TestCredential,
   TestCredential as TestCredentialSchema,
@@ -41,6 +42,8 @@ export interface CredentialConfig {
 export interface IssueFacts {
   certificateId: string;
   issuanceDate: Date;
+  /** The status list bit of this certificate (see `statusEntry`). */
+  status?: CredentialStatus | undefined;
 }
 
 /** The vaccine named in a v3 (DDCC) request is not in `VACCINE_ICD`: the operator must add it. */
@@ -174,6 +177,7 @@ export const buildVaccinationCredential = (
       }),
     ],
     nonTransferable: 'true',
+    ...(facts.status ? { credentialStatus: facts.status } : {}),
   };
   return VaccinationCredentialSchema.parse(credential);
 };
@@ -222,6 +226,7 @@ export const buildTestCredential = (
       }),
     ],
     nonTransferable: 'true',
+    ...(facts.status ? { credentialStatus: facts.status } : {}),
   };
   return TestCredentialSchema.parse(credential);
 };

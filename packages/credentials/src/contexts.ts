@@ -10,6 +10,7 @@ export const CONTEXT_URLS = {
   credentials: 'https://www.w3.org/2018/credentials/v1',
   divoc: 'https://divoc-ts.org/credentials/v1',
   ed25519: 'https://w3id.org/security/suites/ed25519-2020/v1',
+  statusList2021: 'https://w3id.org/vc/status-list/2021/v1',
 } as const;
 
 const PINNED: Record<string, { file: string; sha256: string }> = {
@@ -20,6 +21,10 @@ const PINNED: Record<string, { file: string; sha256: string }> = {
   [CONTEXT_URLS.divoc]: {
     file: 'divoc-credentials-v1.jsonld',
     sha256: 'f0e9e51f5a905a6e23581233a3a94e6e394f2049bb1f5bb1c6bcd2a720934f4a',
+  },
+  [CONTEXT_URLS.statusList2021]: {
+    file: 'w3id-vc-status-list-2021-v1.jsonld',
+    sha256: '634d71c159289f068c96012e4511c657fdf82ac4231900081bda3ba24e2e1160',
   },
   [CONTEXT_URLS.ed25519]: {
     file: 'w3id-security-ed25519-2020-v1.jsonld',

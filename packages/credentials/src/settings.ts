@@ -28,6 +28,8 @@ export const IssuerEnv = z.object({
       }
     }, 'must be a regular expression'),
   IDENTITY_DID_PREFIX: z.string().min(1).default('did:india'),
+  /** Status lists are published at this prefix + list number (revocation-service serves them). */
+  CERTIFICATE_STATUS_BASE_URL: z.string().url('must be a URL').default('http://localhost:8003/status-lists/'),
   SIGNING_KEY_TYPE: z
     .string()
     .transform((value) => value.toUpperCase())

@@ -161,3 +161,44 @@ export const findCertificatesOfBeneficiary = async (
       [preEnrollmentCode, kind ?? null],
     )
   ).rows;
+
+/** The active certificates of a beneficiary: highest dose first, then newest revision. */
+export const findActiveCertificates = async (
+  db: Queryable,
+  preEnrollmentCode: string,
+  kind: CertificateKind,
+): Promise<CertificateRow[]> =>
+  (
+    await db.query<CertificateRow>(
+      `${SELECT_CERTIFICATE} WHERE pre_enrollment_code = $1 AND kind = $2 AND status = 'active'
+       ORDER BY dose DESC, revision DESC, issued_at DESC`,
+      [preEnrollmentCode, kind],
+    )
+  ).rows;
+
+export interface BeneficiarySummary {
+  preEnrollmentCode: string;
+  name: string;
+  gender: string | null;
+  dob: string | null;
+}
+
+/**
+ * The beneficiaries registered with a mobile number whose certificates carry the given date of
+ * birth (the print desk's search; DIVOC's /beneficiaries). Mobile numbers are stored as digits.
+ */
+export const findBeneficiariesByMobile = async (
+  db: Queryable,
+  mobile: string,
+  dob: string,
+): Promise<BeneficiarySummary[]> =>
+  (
+    await db.query<BeneficiarySummary>(
+      `SELECT DISTINCT ON (pre_enrollment_code) pre_enrollment_code AS "preEnrollmentCode", name,
+              credential->'credentialSubject'->>'gender' AS gender, credential->'credentialSubject'->>'dob' AS dob
+       FROM certificates
+       WHERE mobile = $1 AND status = 'active' AND credential->'credentialSubject'->>'dob' = $2
+       ORDER BY pre_enrollment_code, dose DESC, revision DESC`,
+      [mobile, dob],
+    )
+  ).rows;

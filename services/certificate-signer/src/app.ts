@@ -29,6 +29,10 @@ export interface CertificateSignerDeps {
   concurrency?: number;
   /** Most certificates signed and stored per transaction (default 500). */
   batchSize?: number;
+  /** The URL of status list `listId` (CERTIFICATE_STATUS_BASE_URL + id). */
+  statusListUrl: (listId: number) => string;
+  /** CERTIFICATE_UPDATE_LIMIT (default 100). */
+  updateLimit?: number;
 }
 
 export interface CertificateSigner {
@@ -58,6 +62,8 @@ export const createCertificateSigner = async (deps: CertificateSignerDeps): Prom
     metrics: createSignerMetrics(deps.metrics),
     key: deps.key,
     config: deps.config,
+    statusListUrl: deps.statusListUrl,
+    updateLimit: deps.updateLimit ?? 100,
   });
   return {
     http,

@@ -1,9 +1,18 @@
 import { type CertifiedEvent, type CertifyAckEvent, CertifyEvent, TOPICS } from '@divoc/contracts';
-import type { CredentialConfig, SigningKey } from '@divoc/credentials';
-import type { BusMessage, Database, EventBus, HandleResult, Logger } from '@divoc/platform';
-import { insertCertificates, type NewCertificate } from '@divoc/store';
+import { type CredentialConfig, type SigningKey, statusEntry } from '@divoc/credentials';
+import type { BusMessage, Database, EventBus, HandleResult, Logger, Queryable } from '@divoc/platform';
+import {
+  allocateStatusEntries,
+  countUpdates,
+  type InsertOutcome,
+  insertCertificates,
+  lockActiveCertificate,
+  type NewCertificate,
+  releaseStatusEntries,
+  supersede,
+} from '@divoc/store';
 import type { SignerMetrics } from './metrics.js';
-import { type PreparedCertificate, prepareCertificate, RejectedRequest } from './prepare.js';
+import { type PlannedCertificate, planCertificate, RejectedRequest, signPlanned } from './prepare.js';
 
 export interface CertifyHandlerDeps {
   db: Database;
@@ -12,6 +21,10 @@ export interface CertifyHandlerDeps {
   metrics: SignerMetrics;
   key: () => SigningKey;
   config: () => CredentialConfig;
+  /** The URL of status list `listId` (CERTIFICATE_STATUS_BASE_URL + id). */
+  statusListUrl: (listId: number) => string;
+  /** CERTIFICATE_UPDATE_LIMIT: updates allowed per dose. */
+  updateLimit: number;
 }
 
 const parseEvent = (message: BusMessage): CertifyEvent | string => {
@@ -36,41 +49,173 @@ const requestIdOf = (message: BusMessage): string | undefined => {
   }
 };
 
+/** Work out of one batch, published together after the database commits. */
+interface Outcomes {
+  acks: CertifyAckEvent[];
+  certified: CertifiedEvent[];
+  failed: NonNullable<HandleResult['failed']>;
+}
+
 /**
- * Handles a batch of `certify` events from one partition: build and sign each credential, store the
- * batch in one transaction (the unique indexes make redeliveries and duplicates harmless), then
- * publish `certify_ack` for every request and `certified` for every stored certificate. Throwing
- * (database or bus unavailable) makes the bus retry the same batch; requests that can never succeed
- * are acknowledged as failed and dead-lettered with the reason.
+ * Handles a batch of `certify` events from one partition, in order: consecutive new certificates are
+ * built, signed (each with a random status list bit) and stored in one transaction — the unique
+ * indexes make redeliveries and duplicates harmless; an update supersedes the active certificate of its
+ * dose and stores the new one in one transaction of its own. Then `certify_ack` (every request) and
+ * `certified` (every stored certificate) are published. Throwing (database or bus unavailable) makes the
+ * bus retry the batch; requests that can never succeed are acknowledged as failed and dead-lettered.
  */
-export const createCertifyHandler =
-  (deps: CertifyHandlerDeps) =>
-  async (messages: BusMessage[]): Promise<HandleResult> => {
-    const { db, bus, logger, metrics } = deps;
+export const createCertifyHandler = (deps: CertifyHandlerDeps) => {
+  const { db, bus, logger, metrics } = deps;
+
+  const sign = async (
+    tx: Queryable,
+    plans: PlannedCertificate[],
+    key: SigningKey,
+    now: Date,
+    overrides?: Partial<NewCertificate>,
+  ) => {
+    const entries = await allocateStatusEntries(
+      tx,
+      plans.map((plan) => plan.row.certificateId),
+    );
+    const rows: NewCertificate[] = [];
+    for (const plan of plans) {
+      const entry = entries.get(plan.row.certificateId);
+      const status = entry === undefined ? undefined : statusEntry(deps.statusListUrl(entry.listId), entry.index);
+      rows.push({ ...(await signPlanned(plan, { key, status, now })), ...overrides });
+    }
+    const outcomes = await insertCertificates(tx, rows);
+    // Bits reserved for certificates that were not stored now go back to the pool.
+    const unused = outcomes.flatMap((outcome, index) =>
+      outcome.status === 'issued' && !outcome.alreadyIssued ? [] : [(rows[index] as NewCertificate).certificateId],
+    );
+    await releaseStatusEntries(tx, unused);
+    return outcomes;
+  };
+
+  const record = (
+    out: Outcomes,
+    plan: PlannedCertificate,
+    outcome: InsertOutcome,
+    at: string,
+    previousCertificateId?: string,
+  ) => {
+    const preEnrollmentCode = plan.row.preEnrollmentCode;
+    if (outcome.status === 'duplicate') {
+      out.acks.push({
+        requestId: outcome.requestId,
+        preEnrollmentCode,
+        status: 'duplicate',
+        certificateId: outcome.existingCertificateId,
+        error: `an active certificate already exists for this ${plan.row.kind === 'test' ? 'test' : `dose (${plan.row.dose})`}`,
+        at,
+      });
+      return;
+    }
+    out.acks.push({
+      requestId: outcome.requestId,
+      preEnrollmentCode,
+      status: 'issued',
+      certificateId: outcome.certificateId,
+      at,
+    });
+    // Published again after a redelivery: the first attempt may have stored but not published.
+    out.certified.push({
+      ...plan.certified,
+      ...(previousCertificateId ? { previousCertificateId } : {}),
+      certificateId: outcome.certificateId,
+      issuedAt: at,
+    });
+    if (!outcome.alreadyIssued) metrics.issued.inc({ kind: plan.row.kind });
+  };
+
+  const certifyRun = async (out: Outcomes, plans: PlannedCertificate[], key: SigningKey, now: Date) => {
+    if (plans.length === 0) return;
+    const outcomes = await db.transaction((tx) => sign(tx, plans, key, now));
+    for (const [index, outcome] of outcomes.entries())
+      record(out, plans[index] as PlannedCertificate, outcome, now.toISOString());
+  };
+
+  const update = async (out: Outcomes, plan: PlannedCertificate, key: SigningKey, now: Date) => {
+    const at = now.toISOString();
+    const slot = {
+      preEnrollmentCode: plan.row.preEnrollmentCode,
+      programId: plan.row.programId,
+      kind: plan.row.kind,
+      slot: plan.row.slot,
+    };
+    const result = await db.transaction(async (tx) => {
+      const earlier = await tx.query<{ certificate_id: string; previous_certificate_id: string | null }>(
+        'SELECT certificate_id, previous_certificate_id FROM certificates WHERE request_id = $1',
+        [plan.row.requestId],
+      );
+      const stored = earlier.rows[0];
+      if (stored) {
+        const outcome: InsertOutcome = {
+          requestId: plan.row.requestId,
+          status: 'issued',
+          certificateId: stored.certificate_id,
+          alreadyIssued: true,
+        };
+        return { outcome, previous: stored.previous_certificate_id ?? undefined };
+      }
+      const current = await lockActiveCertificate(tx, slot);
+      if (current === undefined) return { error: `there is no active certificate for dose ${plan.row.dose} to update` };
+      if ((await countUpdates(tx, slot)) >= deps.updateLimit) {
+        return { error: `the update limit (${deps.updateLimit}) for this dose has been reached` };
+      }
+      // The old certificate stops being active in the same transaction that stores the new one.
+      await supersede(tx, {
+        oldCertificateId: current.certificateId,
+        newCertificateId: plan.row.certificateId,
+        actor: plan.event.actor,
+        requestId: plan.row.requestId,
+        at: now,
+      });
+      const [outcome] = await sign(tx, [plan], key, now, {
+        revision: current.revision + 1,
+        previousCertificateId: current.certificateId,
+      });
+      return { outcome: outcome as InsertOutcome, previous: current.certificateId };
+    });
+    if ('error' in result) {
+      out.acks.push({
+        requestId: plan.row.requestId,
+        preEnrollmentCode: plan.row.preEnrollmentCode,
+        status: 'failed',
+        error: result.error,
+        at,
+      });
+      return;
+    }
+    record(out, plan, result.outcome, at, result.previous);
+  };
+
+  return async (messages: BusMessage[]): Promise<HandleResult> => {
     const now = new Date();
     const at = now.toISOString();
-    const failed: NonNullable<HandleResult['failed']> = [];
-    const acks: CertifyAckEvent[] = [];
-    const prepared: PreparedCertificate[] = [];
+    const out: Outcomes = { acks: [], certified: [], failed: [] };
     const key = deps.key();
     const config = deps.config();
+    let run: PlannedCertificate[] = [];
 
     for (const message of messages) {
       const event = parseEvent(message);
       if (typeof event === 'string') {
-        failed.push({ message, error: event });
+        out.failed.push({ message, error: event });
         const requestId = requestIdOf(message);
         if (requestId && message.key)
-          acks.push({ requestId, preEnrollmentCode: message.key, status: 'failed', error: event, at });
+          out.acks.push({ requestId, preEnrollmentCode: message.key, status: 'failed', error: event, at });
         continue;
       }
+      let plan: PlannedCertificate;
       try {
-        prepared.push(await prepareCertificate(event, { config, key, now }));
+        plan = planCertificate(event, { config, now });
       } catch (error) {
         if (!(error instanceof RejectedRequest)) throw error;
-        failed.push({ message, error: error.message });
+        out.failed.push({ message, error: error.message });
         const preEnrollmentCode = String(event.payload.preEnrollmentCode ?? message.key ?? '');
-        acks.push({
+        out.acks.push({
           requestId: event.requestId,
           preEnrollmentCode,
           status: 'failed',
@@ -78,57 +223,35 @@ export const createCertifyHandler =
           ...(event.upload ? { upload: event.upload } : {}),
           at,
         });
+        continue;
+      }
+      if (event.operation === 'update') {
+        // Keep the order of the partition: what came before the update is stored before it.
+        await certifyRun(out, run, key, now);
+        run = [];
+        await update(out, plan, key, now);
+      } else {
+        run.push(plan);
       }
     }
-
-    const outcomes = await db.transaction((tx) =>
-      insertCertificates(
-        tx,
-        prepared.map((item) => item.row as NewCertificate),
-      ),
-    );
-    const certified: CertifiedEvent[] = [];
-    outcomes.forEach((outcome, index) => {
-      const item = prepared[index] as PreparedCertificate;
-      const preEnrollmentCode = item.row.preEnrollmentCode;
-      if (outcome.status === 'duplicate') {
-        acks.push({
-          requestId: outcome.requestId,
-          preEnrollmentCode,
-          status: 'duplicate',
-          certificateId: outcome.existingCertificateId,
-          error: `an active certificate already exists for this ${item.row.kind === 'test' ? 'test' : `dose (${item.row.dose})`}`,
-          at,
-        });
-        return;
-      }
-      acks.push({
-        requestId: outcome.requestId,
-        preEnrollmentCode,
-        status: 'issued',
-        certificateId: outcome.certificateId,
-        at,
-      });
-      // Published again after a redelivery: the first attempt may have stored but not published.
-      certified.push({ ...item.certified, certificateId: outcome.certificateId, issuedAt: at });
-      if (!outcome.alreadyIssued) metrics.issued.inc({ kind: item.row.kind });
-    });
+    await certifyRun(out, run, key, now);
 
     await Promise.all([
-      acks.length > 0
+      out.acks.length > 0
         ? bus.publish(
             TOPICS.certifyAck,
-            acks.map((ack) => ({ key: ack.preEnrollmentCode, value: JSON.stringify(ack) })),
+            out.acks.map((ack) => ({ key: ack.preEnrollmentCode, value: JSON.stringify(ack) })),
           )
         : undefined,
-      certified.length > 0
+      out.certified.length > 0
         ? bus.publish(
             TOPICS.certified,
-            certified.map((event) => ({ key: event.preEnrollmentCode, value: JSON.stringify(event) })),
+            out.certified.map((event) => ({ key: event.preEnrollmentCode, value: JSON.stringify(event) })),
           )
         : undefined,
     ]);
-    for (const ack of acks) metrics.outcomes.inc({ status: ack.status });
-    if (failed.length > 0) logger.warn({ count: failed.length }, 'rejected certify requests (dead-lettered)');
-    return { failed };
+    for (const ack of out.acks) metrics.outcomes.inc({ status: ack.status });
+    if (out.failed.length > 0) logger.warn({ count: out.failed.length }, 'rejected certify requests (dead-lettered)');
+    return { failed: out.failed };
   };
+};

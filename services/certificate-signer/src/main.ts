@@ -30,6 +30,8 @@ const signer = await createCertificateSigner({
   key: () => key,
   config: () => credentialConfigFrom(env, { icd: registry.get(keys.ICD), vaccineIcd: registry.get(keys.VACCINE_ICD) }),
   concurrency: env.SIGNER_CONCURRENCY,
+  statusListUrl: (listId) => `${env.CERTIFICATE_STATUS_BASE_URL}${listId}`,
+  updateLimit: env.CERTIFICATE_UPDATE_LIMIT,
 });
 await runService({
   name: SERVICE,

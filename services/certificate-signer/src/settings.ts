@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { IssuerEnv, loadOrCreateSigningKey, type SigningKey, signingKeyFromPem } from '@divoc/credentials';
+import { resolve } from 'node:path';
+import { configuredSigningKey, IssuerEnv, KeyConfigurationError, type SigningKey } from '@divoc/credentials';
 import { EnvironmentError, envPort, InfrastructureEnv } from '@divoc/platform';
 import { z } from 'zod';
 
@@ -12,6 +11,8 @@ export const SignerEnv = InfrastructureEnv.extend(IssuerEnv.shape).extend({
   CERTIFICATE_PRIVATE_KEY_FILE: z.string().optional(),
   /** Partitions of `certify` signed at the same time. */
   SIGNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Updates allowed per dose (DIVOC's CERTIFICATE_UPDATE_LIMIT). */
+  CERTIFICATE_UPDATE_LIMIT: z.coerce.number().int().min(0).default(100),
 });
 export type SignerEnv = z.infer<typeof SignerEnv>;
 
@@ -25,27 +26,21 @@ type KeySettings = Pick<
   | 'DATABASE_URL'
 >;
 
-const isEmbedded = (env: KeySettings): boolean => env.KAFKA_BROKERS === undefined && env.DATABASE_URL === undefined;
+/** True when no real infrastructure is configured: the development key may be used. */
+export const isEmbedded = (env: Pick<SignerEnv, 'KAFKA_BROKERS' | 'DATABASE_URL'>): boolean =>
+  env.KAFKA_BROKERS === undefined && env.DATABASE_URL === undefined;
 
-/**
- * The signing key: CERTIFICATE_PRIVATE_KEY or CERTIFICATE_PRIVATE_KEY_FILE; in embedded mode only, a
- * development key under DIVOC_DATA_DIR/keys is created on first use. Its type must match
- * SIGNING_KEY_TYPE, so a misconfigured deployment stops at start instead of issuing the wrong suite.
- */
+/** The signing key from the environment (see `configuredSigningKey`), as an EnvironmentError when unusable. */
 export const loadSigningKey = (env: KeySettings): SigningKey => {
-  let key: SigningKey;
   try {
-    if (env.CERTIFICATE_PRIVATE_KEY) key = signingKeyFromPem(env.CERTIFICATE_PRIVATE_KEY);
-    else if (env.CERTIFICATE_PRIVATE_KEY_FILE)
-      key = signingKeyFromPem(readFileSync(env.CERTIFICATE_PRIVATE_KEY_FILE, 'utf8'));
-    else if (isEmbedded(env))
-      key = loadOrCreateSigningKey(join(resolve(env.DIVOC_DATA_DIR), 'keys'), env.SIGNING_KEY_TYPE).key;
-    else throw new Error('is required outside embedded mode (or CERTIFICATE_PRIVATE_KEY_FILE)');
+    return configuredSigningKey({
+      pem: env.CERTIFICATE_PRIVATE_KEY,
+      file: env.CERTIFICATE_PRIVATE_KEY_FILE,
+      type: env.SIGNING_KEY_TYPE,
+      developmentDirectory: isEmbedded(env) ? resolve(env.DIVOC_DATA_DIR) : undefined,
+    });
   } catch (error) {
-    throw new EnvironmentError([`CERTIFICATE_PRIVATE_KEY ${(error as Error).message}`]);
+    if (error instanceof KeyConfigurationError) throw new EnvironmentError([error.message]);
+    throw error;
   }
-  if (key.type !== env.SIGNING_KEY_TYPE) {
-    throw new EnvironmentError([`SIGNING_KEY_TYPE is ${env.SIGNING_KEY_TYPE} but the signing key is ${key.type}`]);
-  }
-  return key;
 };

@@ -149,3 +149,27 @@ export const createAcceptor = ({
     },
   };
 };
+
+/** Queues events through the outbox: committed first, then published (retried if the bus refuses). */
+export interface EventPublisher {
+  publish(events: readonly { topic: string; key: string | null; value: string }[]): Promise<void>;
+}
+
+export const createEventPublisher = ({
+  db,
+  relay,
+  logger,
+}: {
+  db: Database;
+  relay: OutboxRelay;
+  logger: Logger;
+}): EventPublisher => ({
+  async publish(events) {
+    const ids = await db.transaction((tx) => enqueueEvents(tx, events));
+    try {
+      await relay.publishCommitted(ids, events);
+    } catch (error) {
+      logger.warn({ err: error, count: events.length }, 'publishing failed; the outbox will retry');
+    }
+  },
+});

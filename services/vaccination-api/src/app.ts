@@ -9,10 +9,12 @@ import {
   type Registry,
 } from '@divoc/platform';
 import { createOutboxRelay } from '@divoc/store';
-import { createAcceptor } from './accept.js';
+import { createAcceptor, createEventPublisher } from './accept.js';
 import { registerCertifyRoutes } from './routes/certify.js';
 import { registerPingRoute } from './routes/ping.js';
 import { registerRequestRoutes } from './routes/requests.js';
+import { registerRevokeRoute } from './routes/revoke.js';
+import { registerUpdateRoutes } from './routes/update.js';
 
 export interface VaccinationApiDeps {
   db: Database;
@@ -22,6 +24,8 @@ export interface VaccinationApiDeps {
   metrics: Registry;
   /** The current VACCINE_ICD value (hot-reloaded from etcd). */
   vaccines: () => VaccineIcdConfig;
+  /** CERTIFICATE_UPDATE_LIMIT: updates allowed per dose (default 100). */
+  updateLimit?: number;
   /** How often the outbox is swept for events a crashed instance left behind (default 5 s). */
   outboxSweepIntervalMs?: number;
 }
@@ -47,7 +51,10 @@ export const createVaccinationApi = async (deps: VaccinationApiDeps): Promise<Va
     bodyLimit: 4 * 1024 * 1024,
   });
   registerPingRoute(http);
-  registerCertifyRoutes(http, { acceptor: createAcceptor({ db, relay, logger }), vaccines: deps.vaccines });
+  const acceptor = createAcceptor({ db, relay, logger });
+  registerCertifyRoutes(http, { acceptor, vaccines: deps.vaccines });
+  registerUpdateRoutes(http, { acceptor, db, updateLimit: deps.updateLimit ?? 100 });
+  registerRevokeRoute(http, { db, publisher: createEventPublisher({ db, relay, logger }) });
   registerRequestRoutes(http, { db });
   return {
     http,

@@ -9,10 +9,16 @@ import {
   runService,
 } from '@divoc/platform';
 import { migrate } from '@divoc/store';
+import { z } from 'zod';
 import { createVaccinationApi } from './app.js';
 
 const SERVICE = 'vaccination-api';
-const env = parseEnv(InfrastructureEnv.extend({ PORT: envPort(8000) }));
+const env = parseEnv(
+  InfrastructureEnv.extend({
+    PORT: envPort(8000),
+    CERTIFICATE_UPDATE_LIMIT: z.coerce.number().int().min(0).default(100),
+  }),
+);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 const metrics = createMetricsRegistry(SERVICE);
 const adapters = await createAdapters({ env, clientId: SERVICE, logger, metrics });
@@ -27,6 +33,7 @@ const api = await createVaccinationApi({
   logger,
   metrics,
   vaccines: () => registry.get(keys.VACCINE_ICD),
+  updateLimit: env.CERTIFICATE_UPDATE_LIMIT,
 });
 await runService({
   name: SERVICE,

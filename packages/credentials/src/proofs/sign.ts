@@ -2,7 +2,7 @@ import type { Canonicalizer } from '../canonical/canonicalizer.js';
 import { firstUnpinnedContext } from '../contexts.js';
 import { UnknownDocumentError, verificationMethodId } from '../document-loader.js';
 import type { SigningKey } from '../keys/keys.js';
-import type { Proof, UnsignedCredential } from '../model.js';
+import type { Proof } from '../model.js';
 import { suiteForKeyType } from './suites.js';
 import { createVerifyData, type ProofOptions, w3cDate } from './verify-data.js';
 
@@ -18,7 +18,13 @@ export interface SignOptions {
  * Ed25519Signature2020 for Ed25519 keys (whose context is added when missing). The proof names
  * its key as `<issuer>#<keyId>`.
  */
-export const signCredential = async <T extends UnsignedCredential>(
+/** Anything signed by this system: certificates and status list credentials. */
+export interface SignableDocument {
+  '@context': string[];
+  issuer: string;
+}
+
+export const signCredential = async <T extends SignableDocument>(
   credential: T,
   { key, created = new Date(), canonicalizer }: SignOptions,
 ): Promise<T & { proof: Proof }> => {

@@ -14,9 +14,10 @@ export interface DevTokenRequest {
   mobile?: string;
   /** Lifetime in seconds (default 3600). */
   ttlSeconds?: number;
-  /** For tests: the client that asked for the token, and the client holding the roles. */
+  /** For tests: the client that asked for the token, the client holding the roles, another issuer. */
   clientId?: string;
   rolesClient?: string;
+  issuer?: string;
 }
 
 export interface DevIssuer {
@@ -47,7 +48,16 @@ export const createDevIssuer = async ({ directory }: { directory?: string } = {}
   const signingKey = await importJWK(privateJwk, 'ES256');
   const keys = createLocalJWKSet({ keys: [publicJwk] });
   return {
-    async issue({ roles, subject, username, mobile, ttlSeconds = 3600, clientId = DEV_CLIENT, rolesClient = 'divoc' }) {
+    async issue({
+      roles,
+      subject,
+      username,
+      mobile,
+      ttlSeconds = 3600,
+      clientId = DEV_CLIENT,
+      rolesClient = 'divoc',
+      issuer = DEV_ISSUER,
+    }) {
       const name = username ?? (mobile ? mobile : 'dev-user');
       return new SignJWT({
         azp: clientId,
@@ -56,7 +66,7 @@ export const createDevIssuer = async ({ directory }: { directory?: string } = {}
         ...(mobile ? { mobile_number: mobile } : {}),
       })
         .setProtectedHeader({ alg: 'ES256', kid: privateJwk.kid as string, typ: 'JWT' })
-        .setIssuer(DEV_ISSUER)
+        .setIssuer(issuer)
         .setSubject(subject ?? `dev:${name}`)
         .setIssuedAt()
         .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)

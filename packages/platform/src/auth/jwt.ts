@@ -1,5 +1,6 @@
+import { mobileKey } from '@divoc/contracts';
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { AuthenticationError, mobileDigits, type Principal } from './principal.js';
+import { AuthenticationError, type Principal } from './principal.js';
 
 export interface Authenticator {
   /** The principal behind an `Authorization` header; throws `AuthenticationError` (401). */
@@ -67,7 +68,7 @@ export const createJwtAuthenticator = ({
       actor: claims.preferred_username ?? `client:${clientId}`,
       clientId,
       roles: new Set(claims.resource_access?.[rolesClient]?.roles ?? []),
-      mobile: claims.mobile_number ? mobileDigits(claims.mobile_number) : undefined,
+      mobile: claims.mobile_number ? mobileKey(claims.mobile_number) : undefined,
       expiresAt: claims.exp as number,
     };
   };

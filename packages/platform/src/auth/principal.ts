@@ -8,7 +8,7 @@ export interface Principal {
   clientId: string;
   /** Roles granted by the configured roles client only — never by another client. */
   roles: ReadonlySet<string>;
-  /** The citizen's mobile number (`mobile_number` claim), digits only. */
+  /** The citizen's mobile number (`mobile_number` claim), as `mobileKey` (last 10 digits). */
   mobile?: string | undefined;
   /** Seconds since the epoch when the token expires. */
   expiresAt: number;
@@ -19,6 +19,3 @@ export class AuthenticationError extends Error {
   readonly statusCode = 401;
   readonly code = 'UNAUTHENTICATED';
 }
-
-/** Normalises a phone number to its digits (a `tel:` URI, "+91 90000 12345", …). */
-export const mobileDigits = (value: string): string => value.replace(/^tel:/, '').replace(/\D/g, '');

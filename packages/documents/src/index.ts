@@ -1,0 +1,3 @@
+export { preloadFonts } from './fonts.js';
+export * from './render.js';
+export * from './view.js';
