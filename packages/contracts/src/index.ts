@@ -1,5 +1,6 @@
 export * from './access.js';
 export * from './batch.js';
+export * from './bulk.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './events.js';

@@ -5,3 +5,4 @@ export * from './outbox.js';
 export * from './requests.js';
 export * from './revocations.js';
 export * from './status-lists.js';
+export * from './uploads.js';

@@ -101,6 +101,8 @@ export const createCertifyHandler = (deps: CertifyHandlerDeps) => {
     previousCertificateId?: string,
   ) => {
     const preEnrollmentCode = plan.row.preEnrollmentCode;
+    // A bulk row's ack names its upload row, so the processor counts it without a lookup.
+    const upload = plan.event.upload ? { upload: plan.event.upload } : {};
     if (outcome.status === 'duplicate') {
       out.acks.push({
         requestId: outcome.requestId,
@@ -108,6 +110,7 @@ export const createCertifyHandler = (deps: CertifyHandlerDeps) => {
         status: 'duplicate',
         certificateId: outcome.existingCertificateId,
         error: `an active certificate already exists for this ${plan.row.kind === 'test' ? 'test' : `dose (${plan.row.dose})`}`,
+        ...upload,
         at,
       });
       return;
@@ -117,6 +120,7 @@ export const createCertifyHandler = (deps: CertifyHandlerDeps) => {
       preEnrollmentCode,
       status: 'issued',
       certificateId: outcome.certificateId,
+      ...upload,
       at,
     });
     // Published again after a redelivery: the first attempt may have stored but not published.
@@ -184,6 +188,7 @@ export const createCertifyHandler = (deps: CertifyHandlerDeps) => {
         preEnrollmentCode: plan.row.preEnrollmentCode,
         status: 'failed',
         error: result.error,
+        ...(plan.event.upload ? { upload: plan.event.upload } : {}),
         at,
       });
       return;

@@ -10,11 +10,16 @@ import {
 } from '@divoc/platform';
 import { createOutboxRelay } from '@divoc/store';
 import { createAcceptor, createEventPublisher } from './accept.js';
+import { type BulkSettings, type BulkWorker, createBulkWorker } from './bulk/worker.js';
+import { createGroupCommitter } from './group-commit.js';
+import { registerBulkRoutes } from './routes/bulk.js';
 import { registerCertifyRoutes } from './routes/certify.js';
 import { registerPingRoute } from './routes/ping.js';
 import { registerRequestRoutes } from './routes/requests.js';
 import { registerRevokeRoute } from './routes/revoke.js';
 import { registerUpdateRoutes } from './routes/update.js';
+
+export type { BulkSettings, BulkWorker } from './bulk/worker.js';
 
 export interface VaccinationApiDeps {
   db: Database;
@@ -28,10 +33,14 @@ export interface VaccinationApiDeps {
   updateLimit?: number;
   /** How often the outbox is swept for events a crashed instance left behind (default 5 s). */
   outboxSweepIntervalMs?: number;
+  /** Bulk CSV uploads: size limit, retention of failed rows' cells, chunking (defaults in BulkSettings). */
+  bulk?: BulkSettings;
 }
 
 export interface VaccinationApi {
   http: HttpApp;
+  /** The background worker that processes bulk CSV uploads (resumes unfinished ones at start). */
+  bulk: BulkWorker;
   stop(): Promise<void>;
 }
 
@@ -56,9 +65,21 @@ export const createVaccinationApi = async (deps: VaccinationApiDeps): Promise<Va
   registerUpdateRoutes(http, { acceptor, db, updateLimit: deps.updateLimit ?? 100 });
   registerRevokeRoute(http, { db, publisher: createEventPublisher({ db, relay, logger }) });
   registerRequestRoutes(http, { db });
+  // Bulk rows go through a committer of their own (one transaction at a time), so a large upload
+  // never holds more than one pool connection and never delays the API's own commits.
+  const bulk = createBulkWorker({
+    db,
+    committer: createGroupCommitter({ db, relay, logger, concurrency: 1 }),
+    logger,
+    settings: deps.bulk,
+  });
+  await registerBulkRoutes(http, { db, worker: bulk, maxBytes: deps.bulk?.maxBytes ?? 50 * 1024 * 1024 });
   return {
     http,
+    bulk,
     async stop() {
+      // The chunk in progress is committed and the upload handed back before the relay stops.
+      await bulk.stop();
       await http.close();
       await relay.stop();
     },

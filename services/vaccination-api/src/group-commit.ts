@@ -1,16 +1,21 @@
-import type { Database, Logger } from '@divoc/platform';
+import type { Database, Logger, Queryable } from '@divoc/platform';
 import { enqueueEvents, insertRequests, type NewRequest, type OutboxEvent, type OutboxRelay } from '@divoc/store';
 
 interface Job {
   requests: NewRequest[];
   events: OutboxEvent[];
+  within: ((tx: Queryable) => Promise<void>) | undefined;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 export interface GroupCommitter {
-  /** Resolves once the requests and their events are committed (and handed to the bus). */
-  commit(requests: NewRequest[], events: OutboxEvent[]): Promise<void>;
+  /**
+   * Resolves once the requests and their events are committed (and handed to the bus). `within` runs
+   * in the same transaction first (a bulk upload records its rows and cursor there); if it throws, the
+   * transaction — and every call it carried — fails.
+   */
+  commit(requests: NewRequest[], events: OutboxEvent[], within?: (tx: Queryable) => Promise<void>): Promise<void>;
 }
 
 /** Rows per transaction at most; larger backlogs are split. */
@@ -54,6 +59,7 @@ export const createGroupCommitter = ({
     let ids: number[];
     try {
       ids = await db.transaction(async (tx) => {
+        for (const job of jobs) await job.within?.(tx);
         await insertRequests(tx, requests);
         return enqueueEvents(tx, events);
       });
@@ -81,9 +87,9 @@ export const createGroupCommitter = ({
   };
 
   return {
-    commit(requests, events) {
+    commit(requests, events, within) {
       return new Promise<void>((resolve, reject) => {
-        queue.push({ requests, events, resolve, reject });
+        queue.push({ requests, events, within, resolve, reject });
         pump();
       });
     },

@@ -3,22 +3,15 @@ import {
   createEtcdConfig,
   createLogger,
   createMetricsRegistry,
-  envPort,
-  InfrastructureEnv,
   parseEnv,
   runService,
 } from '@divoc/platform';
 import { migrate } from '@divoc/store';
-import { z } from 'zod';
 import { createVaccinationApi } from './app.js';
+import { VaccinationApiEnv } from './settings.js';
 
 const SERVICE = 'vaccination-api';
-const env = parseEnv(
-  InfrastructureEnv.extend({
-    PORT: envPort(8000),
-    CERTIFICATE_UPDATE_LIMIT: z.coerce.number().int().min(0).default(100),
-  }),
-);
+const env = parseEnv(VaccinationApiEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 const metrics = createMetricsRegistry(SERVICE);
 const adapters = await createAdapters({ env, clientId: SERVICE, logger, metrics });
@@ -34,6 +27,7 @@ const api = await createVaccinationApi({
   metrics,
   vaccines: () => registry.get(keys.VACCINE_ICD),
   updateLimit: env.CERTIFICATE_UPDATE_LIMIT,
+  bulk: { maxBytes: env.BULK_UPLOAD_MAX_BYTES, retentionDays: env.BULK_ERROR_RETENTION_DAYS },
 });
 await runService({
   name: SERVICE,
