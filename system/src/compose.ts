@@ -1,5 +1,11 @@
-import { createCertificateApi, createPdfRenderer } from '@divoc/certificate-api';
-import { createCertificateProcessor } from '@divoc/certificate-processor';
+import {
+  createCertificateApi,
+  createPdfRenderer,
+  createTravelExports,
+  type TravelExportKeys,
+} from '@divoc/certificate-api';
+import { loadExportKeys, TravelExportEnv, travelExportSettings } from '@divoc/certificate-api/settings';
+import { createCertificateProcessor, type RecipientDirectory } from '@divoc/certificate-processor';
 import { createCertificateSigner } from '@divoc/certificate-signer';
 import { credentialConfigFrom, IssuerEnv, type SigningKey } from '@divoc/credentials';
 import { createNotificationService } from '@divoc/notification-service';
@@ -20,7 +26,7 @@ import { migrate } from '@divoc/store';
 import { createVaccinationApi } from '@divoc/vaccination-api';
 import type { z } from 'zod';
 
-export const SystemEnv = InfrastructureEnv.extend(IssuerEnv.shape);
+export const SystemEnv = InfrastructureEnv.extend(IssuerEnv.shape).extend(TravelExportEnv.shape);
 export type SystemEnv = z.infer<typeof SystemEnv>;
 
 export interface ComposeOptions {
@@ -52,6 +58,8 @@ export const composeSystem = async ({ adapters, env, key, logger }: ComposeOptio
     authenticator: adapters.authenticator,
   });
   const trustedKeys = [{ ...key, controller: env.CERTIFICATE_ISSUER }];
+  // Embedded mode creates test keys once under DIVOC_DATA_DIR; otherwise exports without keys answer 503.
+  const exportKeys = await loadExportKeys(env);
   const statusListUrl = (listId: number) => `${env.CERTIFICATE_STATUS_BASE_URL}${listId}`;
   const credentialConfig = () =>
     credentialConfigFrom(env, { icd: registry.get(keys.ICD), vaccineIcd: registry.get(keys.VACCINE_ICD) });
@@ -80,13 +88,31 @@ export const composeSystem = async ({ adapters, env, key, logger }: ComposeOptio
           updateLimit: 100,
           ...options,
         }),
-      processor: () => createCertificateProcessor(common('certificate-processor')),
-      certificateApi: (options: { onRender?: () => void } = {}) =>
+      /** `recipients`: recipient provisioning on (a Keycloak directory). */
+      processor: (options: { recipients?: RecipientDirectory } = {}) =>
+        createCertificateProcessor({ ...common('certificate-processor'), ...options }),
+      /** `port`: where it will listen (the SHC issuer in embedded mode); `exportKeys` replace the configured ones. */
+      certificateApi: ({
+        port = 4321,
+        exportKeys: keysOverride,
+        shcIssuer,
+        ...options
+      }: {
+        onRender?: () => void;
+        port?: number;
+        exportKeys?: TravelExportKeys;
+        /** SHC_ISSUER for this instance. */
+        shcIssuer?: string;
+      } = {}) =>
         createCertificateApi({
           ...common('certificate-api'),
           cache: adapters.cache,
           issuer: env.CERTIFICATE_ISSUER,
           trustedKeys: () => trustedKeys,
+          exports: createTravelExports(
+            travelExportSettings({ ...env, SHC_ISSUER: shcIssuer ?? env.SHC_ISSUER }, port, { registry, keys }),
+            keysOverride ?? exportKeys,
+          ),
           renderer: createPdfRenderer({
             template: (kind) =>
               registry.get(kind === 'vaccination' ? keys.vaccineCertificateTemplate : keys.testCertificateTemplate),

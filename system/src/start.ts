@@ -1,3 +1,4 @@
+import { TravelExportEnv } from '@divoc/certificate-api/settings';
 import { loadSigningKey, SignerEnv } from '@divoc/certificate-signer/settings';
 import { preloadFonts } from '@divoc/documents';
 import { createAdapters, createLogger, createMetricsRegistry, envPort, type HttpApp, parseEnv } from '@divoc/platform';
@@ -11,15 +12,17 @@ import { composeSystem } from './compose.js';
  * production runs each service in its own pod.
  */
 const env = parseEnv(
-  SignerEnv.omit({ PORT: true }).extend({
-    VACCINATION_API_PORT: envPort(8000),
-    CERTIFICATE_SIGNER_PORT: envPort(8001),
-    CERTIFICATE_PROCESSOR_PORT: envPort(8002),
-    CERTIFICATE_API_PORT: envPort(4321),
-    REVOCATION_SERVICE_PORT: envPort(8003),
-    NOTIFICATION_SERVICE_PORT: envPort(8765),
-    HOST: z.string().min(1).default('127.0.0.1'),
-  }),
+  SignerEnv.omit({ PORT: true })
+    .extend(TravelExportEnv.shape)
+    .extend({
+      VACCINATION_API_PORT: envPort(8000),
+      CERTIFICATE_SIGNER_PORT: envPort(8001),
+      CERTIFICATE_PROCESSOR_PORT: envPort(8002),
+      CERTIFICATE_API_PORT: envPort(4321),
+      REVOCATION_SERVICE_PORT: envPort(8003),
+      NOTIFICATION_SERVICE_PORT: envPort(8765),
+      HOST: z.string().min(1).default('127.0.0.1'),
+    }),
 );
 const logger = (service: string) => createLogger({ service, level: env.LOG_LEVEL });
 const adapters = await createAdapters({
@@ -35,7 +38,7 @@ preloadFonts();
 const api = await system.make.vaccinationApi();
 const signer = await system.make.signer();
 const processor = await system.make.processor();
-const certificates = await system.make.certificateApi();
+const certificates = await system.make.certificateApi({ port: env.CERTIFICATE_API_PORT });
 const revocation = await system.make.revocationService();
 const notifications = await system.make.notificationService();
 const listen = (http: HttpApp, port: number) => http.listen({ port, host: env.HOST });

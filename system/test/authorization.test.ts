@@ -1,4 +1,12 @@
-import { ACCESS, type Access, type CertificationRequestV2, type ServiceName, TOPICS } from '@divoc/contracts';
+import {
+  ACCESS,
+  type Access,
+  type CertificationRequestV2,
+  type ServiceName,
+  TEST_CSV_COLUMNS,
+  TOPICS,
+  VACCINATION_CSV_COLUMNS,
+} from '@divoc/contracts';
 import { createDevIssuer, type DevIssuer, type HttpApp } from '@divoc/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, loadFixture, startTestSystem, type TestSystem } from './harness.js';
@@ -31,7 +39,19 @@ const data: {
   listId?: string;
   ddcc?: Json[];
   test?: Json[];
+  uploadId?: string;
+  testUploadId?: string;
 } = {};
+
+/** A CSV upload (multipart/form-data, field "file") with the template's header and one row. */
+const csvUpload = (columns: readonly string[]): Required<Pick<Example, 'payload' | 'headers'>> => {
+  const boundary = 'divoc-matrix';
+  const csv = `${columns.join(',')}\n${columns.map(() => 'x').join(',')}\n`;
+  return {
+    payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="matrix.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n--${boundary}--\r\n`,
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  };
+};
 
 /** A request that succeeds for a caller with the right role, per route. */
 const examples = (): Record<string, Example> => ({
@@ -58,6 +78,16 @@ const examples = (): Record<string, Example> => ({
     payload: [{ ...data.ddcc?.[0], preEnrollmentCode: updated }],
   },
   'DELETE /divoc/api/v1/certificates/:preEnrollmentCode': { url: `/divoc/api/v1/certificates/${code}?allDoses=true` },
+  'POST /divoc/api/v1/bulkCertify': { url: '/divoc/api/v1/bulkCertify', ...csvUpload(VACCINATION_CSV_COLUMNS) },
+  'POST /divoc/api/v1/test/bulkCertify': { url: '/divoc/api/v1/test/bulkCertify', ...csvUpload(TEST_CSV_COLUMNS) },
+  'GET /divoc/api/v1/certify/uploads': { url: '/divoc/api/v1/certify/uploads' },
+  'GET /divoc/api/v1/certify/uploads/:uploadId/errors': {
+    url: `/divoc/api/v1/certify/uploads/${data.uploadId}/errors`,
+  },
+  'GET /divoc/api/v1/test/certify/uploads': { url: '/divoc/api/v1/test/certify/uploads' },
+  'GET /divoc/api/v1/test/certify/uploads/:uploadId/errors': {
+    url: `/divoc/api/v1/test/certify/uploads/${data.testUploadId}/errors`,
+  },
   'GET /certificate/api/certificatePDF/:preEnrollmentCode': { url: `/certificate/api/certificatePDF/${code}` },
   'HEAD /certificate/api/certificatePDF/:preEnrollmentCode': { url: `/certificate/api/certificatePDF/${code}` },
   'GET /certificate/api/certificateQRCode/:preEnrollmentCode': { url: `/certificate/api/certificateQRCode/${code}` },
@@ -65,6 +95,13 @@ const examples = (): Record<string, Example> => ({
   'GET /certificate/api/test/certificatePDF/:preEnrollmentCode': {
     url: `/certificate/api/test/certificatePDF/${code}`,
   },
+  'POST /certificate/api/eu-certificate': {
+    url: `/certificate/api/eu-certificate?refId=${code}&type=text`,
+    payload: { fn: 'Raghavan', gn: 'Ananya' },
+  },
+  'GET /certificate/api/shc-certificate': { url: `/certificate/api/shc-certificate?refId=${code}&type=text` },
+  'GET /certificate/api/fhir-certificate': { url: `/certificate/api/fhir-certificate?refId=${code}` },
+  'GET /.well-known/jwks.json': { url: '/.well-known/jwks.json' },
   'GET /certificate/api/beneficiaries': { url: `/certificate/api/beneficiaries?phoneno=${MOBILE}&dob=1988-03-14` },
   'POST /certificate/api/verify': { url: '/certificate/api/verify', payload: data.credential },
   'GET /.well-known/did.json': { url: '/.well-known/did.json' },
@@ -139,6 +176,20 @@ beforeAll(async () => {
     return (response.json() as Json).requests[0].requestId as string;
   };
   data.requestId = await certify('/divoc/api/v3/certify', [{ ...data.ddcc[0], preEnrollmentCode: code }]);
+  // An upload of each kind by the same user, for the error listings.
+  const facilityAdmin = await t.token(['facility-admin'], { username: 'dev-user' });
+  const bulk = async (url: string, columns: readonly string[]) => {
+    const { payload, headers } = csvUpload(columns);
+    const response = await gateway.http.inject({
+      method: 'POST',
+      url,
+      payload: payload as string,
+      headers: { ...headers, authorization: `Bearer ${facilityAdmin}` },
+    });
+    return (response.json() as Json).uploadId as string;
+  };
+  data.uploadId = await bulk('/divoc/api/v1/bulkCertify', VACCINATION_CSV_COLUMNS);
+  data.testUploadId = await bulk('/divoc/api/v1/test/bulkCertify', TEST_CSV_COLUMNS);
   await certify('/divoc/api/v3/certify', [{ ...data.ddcc[0], preEnrollmentCode: updated }]);
   await certify('/divoc/api/v1/test/certify', [{ ...data.test[0], preEnrollmentCode: code }]);
   const row = await eventually(async () => {

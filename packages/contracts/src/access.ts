@@ -50,6 +50,13 @@ export const ACCESS: Record<ServiceName, Record<string, Access>> = {
     'PUT /divoc/api/v1/certificate': { roles: ['facility-staff'] },
     'PUT /divoc/api/v3/certificate': { roles: ['facility-staff'] },
     'DELETE /divoc/api/v1/certificates/:preEnrollmentCode': { roles: ['facility-staff'] },
+    // Bulk CSV uploads (DIVOC: facility-admin); an admin sees only their own uploads.
+    'POST /divoc/api/v1/bulkCertify': { roles: ['facility-admin'] },
+    'POST /divoc/api/v1/test/bulkCertify': { roles: ['facility-admin'] },
+    'GET /divoc/api/v1/certify/uploads': { roles: ['facility-admin'] },
+    'GET /divoc/api/v1/certify/uploads/:uploadId/errors': { roles: ['facility-admin'] },
+    'GET /divoc/api/v1/test/certify/uploads': { roles: ['facility-admin'] },
+    'GET /divoc/api/v1/test/certify/uploads/:uploadId/errors': { roles: ['facility-admin'] },
   },
   'certificate-signer': {},
   'certificate-processor': {},
@@ -59,9 +66,13 @@ export const ACCESS: Record<ServiceName, Record<string, Access>> = {
     'GET /certificate/api/certificateQRCode/:preEnrollmentCode': CERTIFICATE_READERS,
     'GET /certificate/api/certificatePDF': CERTIFICATE_READERS,
     'GET /certificate/api/test/certificatePDF/:preEnrollmentCode': CERTIFICATE_READERS,
+    'POST /certificate/api/eu-certificate': CERTIFICATE_READERS,
+    'GET /certificate/api/shc-certificate': CERTIFICATE_READERS,
+    'GET /certificate/api/fhir-certificate': CERTIFICATE_READERS,
     'GET /certificate/api/beneficiaries': { roles: ['facility-print-staff', 'api'] },
     'POST /certificate/api/verify': PUBLIC,
     'GET /.well-known/did.json': PUBLIC,
+    'GET /.well-known/jwks.json': PUBLIC,
   },
   'revocation-service': {
     // DIVOC's path: the ingress routes exactly this path under /divoc/api to revocation-service.

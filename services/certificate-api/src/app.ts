@@ -12,12 +12,16 @@ import {
   type Registry,
 } from '@divoc/platform';
 import { createArtifacts, type PdfRenderer } from './artifacts.js';
+import type { TravelExports } from './exports/travel-exports.js';
 import { createInvalidationHandler } from './invalidate.js';
 import { registerBeneficiaryRoutes } from './routes/beneficiaries.js';
 import { registerDownloadRoutes } from './routes/downloads.js';
+import { registerExportRoutes } from './routes/exports.js';
 import { registerVerifyRoutes } from './routes/verify.js';
 
 export type { PdfRenderer } from './artifacts.js';
+export { loadTravelExportKeys, type TravelExportKeys } from './exports/keys.js';
+export { createTravelExports, type TravelExportSettings, type TravelExports } from './exports/travel-exports.js';
 export { createPdfRenderer } from './renderer.js';
 
 export interface CertificateApiDeps {
@@ -31,6 +35,8 @@ export interface CertificateApiDeps {
   issuer: string;
   /** The keys whose certificates verify (current and rotated-out). */
   trustedKeys: () => readonly TrustedKey[];
+  /** EU-DCC, SMART Health Card and FHIR exports. */
+  exports: TravelExports;
   groupId?: string;
 }
 
@@ -46,7 +52,8 @@ export const createCertificateApi = async (deps: CertificateApiDeps): Promise<Ce
   const http = await createHttpApp({
     service: 'certificate-api',
     title: 'DIVOC certificate API',
-    description: 'Certificate downloads (PDF, QR), print-desk search, verification and the issuer keys.',
+    description:
+      'Certificate downloads (PDF, QR), travel exports (EU-DCC, SMART Health Card, FHIR), print-desk search, verification and the issuer keys.',
     logger,
     metrics: deps.metrics,
     authenticator: deps.authenticator,
@@ -55,6 +62,7 @@ export const createCertificateApi = async (deps: CertificateApiDeps): Promise<Ce
   });
   const artifacts = createArtifacts({ cache, renderer: deps.renderer, logger });
   registerDownloadRoutes(http, { db, artifacts, renderer: deps.renderer });
+  registerExportRoutes(http, { db, renderer: deps.renderer, exports: deps.exports });
   registerBeneficiaryRoutes(http, { db });
   registerVerifyRoutes(http, { trustedKeys: deps.trustedKeys, issuer: deps.issuer, cache, logger });
   return {

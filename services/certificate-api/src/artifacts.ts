@@ -1,5 +1,5 @@
 import type { CertificateKind } from '@divoc/contracts';
-import { credentialQr, qrPng } from '@divoc/credentials';
+import { credentialQr, type QrMatrix, qrPng } from '@divoc/credentials';
 import type { Cache, Logger } from '@divoc/platform';
 import type { CertificateRow } from '@divoc/store';
 
@@ -9,7 +9,13 @@ export interface PdfRenderer {
   templateVersion(kind: CertificateKind): string;
   /** The languages the template has labels for. */
   languages(kind: CertificateKind): string[];
-  render(input: { certificate: CertificateRow; history: CertificateRow[]; lang: string }): Promise<Buffer>;
+  /** `qr` replaces the credential's own QR (the EU-DCC and SMART Health Card variants of the PDF). */
+  render(input: {
+    certificate: CertificateRow;
+    history: CertificateRow[];
+    lang: string;
+    qr?: QrMatrix;
+  }): Promise<Buffer>;
 }
 
 export interface Artifacts {

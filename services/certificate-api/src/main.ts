@@ -8,9 +8,9 @@ import {
   runService,
 } from '@divoc/platform';
 import { migrate } from '@divoc/store';
-import { createCertificateApi } from './app.js';
+import { createCertificateApi, createTravelExports } from './app.js';
 import { createPdfRenderer } from './renderer.js';
-import { CertificateApiEnv, loadTrustedPublicKeys } from './settings.js';
+import { CertificateApiEnv, loadExportKeys, loadTrustedPublicKeys, travelExportSettings } from './settings.js';
 
 const SERVICE = 'certificate-api';
 const env = parseEnv(CertificateApiEnv);
@@ -20,9 +20,20 @@ const trustedKeys = loadTrustedPublicKeys(env).map((key) => ({ ...key, controlle
 const adapters = await createAdapters({ env, clientId: SERVICE, logger, metrics });
 await migrate(adapters.db, logger);
 const { keys, registry } = await createEtcdConfig(adapters.config, env.DIVOC_CONFIG_DEFAULTS, { logger, metrics });
+const travelExports = createTravelExports(
+  travelExportSettings(env, env.PORT, { registry, keys }),
+  await loadExportKeys(env),
+);
 // Font parsing costs a quarter of a second: pay it at start, not on the first download.
 preloadFonts();
-logger.info({ adapters: adapters.describe(), trustedKeys: trustedKeys.map((key) => key.keyId) }, 'configured');
+logger.info(
+  {
+    adapters: adapters.describe(),
+    trustedKeys: trustedKeys.map((key) => key.keyId),
+    travelExports: travelExports.enabled,
+  },
+  'configured',
+);
 
 const api = await createCertificateApi({
   db: adapters.db,
@@ -33,6 +44,7 @@ const api = await createCertificateApi({
   metrics,
   issuer: env.CERTIFICATE_ISSUER,
   trustedKeys: () => trustedKeys,
+  exports: travelExports,
   renderer: createPdfRenderer({
     template: (kind) =>
       registry.get(kind === 'vaccination' ? keys.vaccineCertificateTemplate : keys.testCertificateTemplate),

@@ -28,14 +28,14 @@ const versionOf = (template: CertificateTemplate): string => {
 export const createPdfRenderer = ({ template, icd, onRender }: PdfRendererDeps): PdfRenderer => ({
   templateVersion: (kind) => versionOf(template(kind)),
   languages: (kind) => Object.keys(template(kind).labels),
-  async render({ certificate, history, lang }) {
+  async render({ certificate, history, lang, qr }) {
     onRender?.();
     const credential = certificate.credential as unknown as VaccinationCredential | TestCredential;
     const view = certificateView(credential, {
       icd: icd(),
       history: history.map((row) => row.credential as unknown as VaccinationCredential),
     });
-    const { matrix } = await credentialQr(credential);
+    const matrix = qr ?? (await credentialQr(credential)).matrix;
     return renderCertificatePdf({ template: template(certificate.kind), view, qr: matrix, lang });
   },
 });

@@ -30,9 +30,12 @@ export interface ShcSigningKey {
   kid: string;
 }
 
-/** The public JWK (no `d`) of a P-256 key with its thumbprint as `kid`, as `<iss>/.well-known/jwks.json` lists it. */
+/**
+ * The public JWK (no `d`) of a P-256 key (private or public) with its thumbprint as `kid`, as
+ * `<iss>/.well-known/jwks.json` lists it.
+ */
 export const shcPublicJwk = async (key: KeyObject): Promise<JWK & { kid: string }> => {
-  const { kty, crv, x, y } = createPublicKey(key).export({ format: 'jwk' });
+  const { kty, crv, x, y } = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
   if (kty !== 'EC' || crv !== 'P-256')
     throw new TypeError('SMART Health Cards are signed with ES256: a P-256 key is required');
   const jwk = { kty, crv, x, y } as JWK;
