@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { configCommand, configUsage } from './commands/config.js';
+import { dlqCommand, dlqUsage } from './commands/dlq.js';
 import { keysCommand, keysUsage } from './commands/keys.js';
 import { signCommand, signUsage } from './commands/sign.js';
 import { tokenCommand, tokenUsage } from './commands/token.js';
@@ -6,6 +8,8 @@ import { verifyCommand, verifyUsage } from './commands/verify.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 
 const COMMANDS: Record<string, { run: (args: string[]) => void | Promise<void>; usage: string }> = {
+  config: { run: configCommand, usage: configUsage },
+  dlq: { run: dlqCommand, usage: dlqUsage },
   keys: { run: keysCommand, usage: keysUsage },
   sign: { run: signCommand, usage: signUsage },
   token: { run: tokenCommand, usage: tokenUsage },

@@ -13,7 +13,10 @@ import {
   createMemoryBus,
   DEAD_LETTER_HEADERS,
   type EventBus,
+  listDeadLetters,
   type OutgoingMessage,
+  REPLAYED_FROM_HEADER,
+  replayDeadLetters,
 } from '../src/bus/index.js';
 import { createLogger } from '../src/logging.js';
 import { createMetricsRegistry, type Registry } from '../src/metrics.js';
@@ -317,6 +320,53 @@ describe(`event bus (${real ? 'Kafka' : 'in-process'})`, () => {
     expect(deadLetters?.values).toEqual([
       expect.objectContaining({ labels: expect.objectContaining({ topic }), value: 2 }),
     ]);
+  });
+
+  it('lists dead letters, and replays each to its topic once with its key and headers', async () => {
+    const bus = openBus();
+    const topic = await newTopic(bus);
+    await bus.publish(topic, [message('a', 0), message('b', 1, { poison: true }), message('c', 2, { poison: true })]);
+    // The handler rejects poison until the operator has "fixed" it (here: a flag), as after a config fix.
+    let fixed = false;
+    const handled: BusMessage[] = [];
+    await consume(bus, {
+      groupId: uniqueName('g'),
+      topics: [topic],
+      handle: async (messages) => {
+        const failed = fixed
+          ? []
+          : messages.filter((m) => bodyOf(m).poison).map((m) => ({ message: m, error: 'unknown vaccine' }));
+        handled.push(...messages.filter((m) => !failed.some((f) => f.message === m)));
+        return { failed };
+      },
+    });
+    await waitFor('the good message was handled', () => handled.length === 1);
+    await waitFor(
+      'both poison messages were dead-lettered',
+      async () => (await listDeadLetters(bus, topic)).length === 2,
+    );
+
+    // Partitions fail independently: the dead-letter order across keys is not defined.
+    const letters = (await listDeadLetters(bus, topic)).sort((x, y) => String(x.key).localeCompare(String(y.key)));
+    expect(letters.map((letter) => [letter.key, letter.error, letter.originalTopic, letter.attempts])).toEqual([
+      ['b', 'unknown vaccine', topic, 1],
+      ['c', 'unknown vaccine', topic, 1],
+    ]);
+    expect(letters[0]?.headers).toEqual({ 'x-request-id': 'req-b-1' });
+
+    fixed = true;
+    expect(await replayDeadLetters(bus, topic)).toEqual({ replayed: 2 });
+    await waitFor('the replayed messages were handled', () => handled.length === 3);
+    const replayed = handled.slice(1);
+    expect(replayed.map((m) => [m.key, bodyOf(m).seq, m.headers['x-request-id']]).sort()).toEqual([
+      ['b', 1, 'req-b-1'],
+      ['c', 2, 'req-c-2'],
+    ]);
+    expect(replayed.every((m) => m.headers[REPLAYED_FROM_HEADER]?.startsWith(`${topic}.dlq@`))).toBe(true);
+    expect(replayed.every((m) => m.headers[DEAD_LETTER_HEADERS.error] === undefined)).toBe(true);
+    // A second replay finds nothing new; listing still shows the history.
+    expect(await replayDeadLetters(bus, topic)).toEqual({ replayed: 0 });
+    expect(await listDeadLetters(bus, topic)).toHaveLength(2);
   });
 
   it('hands uncommitted work to the next consumer of the group after a stop mid-batch, losing nothing', async () => {

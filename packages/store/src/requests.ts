@@ -47,15 +47,17 @@ export interface RequestOutcome {
 }
 
 /**
- * Records outcomes. Only an `accepted` request changes: the first outcome wins, so a redelivered
- * acknowledgement changes nothing. Returns how many requests changed.
+ * Records outcomes. An `accepted` request takes the first outcome, so a redelivered acknowledgement
+ * changes nothing; a `failed` one can still become issued or duplicate (its dead letter was replayed
+ * after the cause was fixed), never the other way round. Returns how many requests changed.
  */
 export const recordOutcomes = async (db: Queryable, outcomes: readonly RequestOutcome[]): Promise<number> => {
   if (outcomes.length === 0) return 0;
   const result = await db.query(
     `UPDATE requests AS r SET status = o.status, certificate_id = o.certificate_id, error = o.error, updated_at = o.at
      FROM jsonb_to_recordset($1::jsonb) AS o(request_id text, status text, certificate_id text, error text, at timestamptz)
-     WHERE r.request_id = o.request_id AND r.status = 'accepted'`,
+     WHERE r.request_id = o.request_id
+       AND (r.status = 'accepted' OR (r.status = 'failed' AND o.status <> 'failed'))`,
     [
       JSON.stringify(
         outcomes.map((outcome) => ({

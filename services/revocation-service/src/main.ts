@@ -1,28 +1,19 @@
 import { resolve } from 'node:path';
-import { configuredPublicKeys, configuredSigningKey, IssuerEnv, KeyConfigurationError } from '@divoc/credentials';
+import { configuredPublicKeys, configuredSigningKey, KeyConfigurationError } from '@divoc/credentials';
 import {
   createAdapters,
   createLogger,
   createMetricsRegistry,
   EnvironmentError,
-  envPort,
-  InfrastructureEnv,
   parseEnv,
   runService,
 } from '@divoc/platform';
 import { migrate } from '@divoc/store';
-import { z } from 'zod';
 import { createRevocationService } from './app.js';
+import { RevocationServiceEnv } from './settings.js';
 
 const SERVICE = 'revocation-service';
-const env = parseEnv(
-  InfrastructureEnv.extend(IssuerEnv.shape).extend({
-    PORT: envPort(8003),
-    CERTIFICATE_PRIVATE_KEY: z.string().optional(),
-    CERTIFICATE_PRIVATE_KEY_FILE: z.string().optional(),
-    CERTIFICATE_PUBLIC_KEY: z.string().optional(),
-  }),
-);
+const env = parseEnv(RevocationServiceEnv);
 const embedded = env.KAFKA_BROKERS === undefined && env.DATABASE_URL === undefined;
 const developmentDirectory = embedded ? resolve(env.DIVOC_DATA_DIR) : undefined;
 let keys: { key: ReturnType<typeof configuredSigningKey>; trusted: ReturnType<typeof configuredPublicKeys> };

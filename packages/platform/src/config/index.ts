@@ -12,3 +12,4 @@ export {
   etcdConfigKeyList,
   loadDefaultConfig,
 } from './registry.js';
+export { ConfigFilesError, pullConfig, pushConfig, validateConfigFiles } from './sync.js';
