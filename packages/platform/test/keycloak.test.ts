@@ -29,6 +29,7 @@ interface ClientScope {
 }
 interface Client {
   clientId: string;
+  name?: string;
   description?: string;
   enabled?: boolean;
   publicClient?: boolean;
@@ -139,6 +140,11 @@ describe('keycloak/realm-export.json', () => {
     for (const clientId of env.KEYCLOAK_ALLOWED_CLIENTS) {
       expect(client(clientId).enabled, clientId).toBe(true);
       expect(client(clientId).bearerOnly ?? false, clientId).toBe(false);
+    }
+    // Keycloak stores names and descriptions in VARCHAR(255) columns: a longer one fails the import.
+    for (const { clientId, name, description } of realm.clients) {
+      expect((name ?? '').length, `${clientId} name`).toBeLessThanOrEqual(255);
+      expect((description ?? '').length, `${clientId} description`).toBeLessThanOrEqual(255);
     }
   });
 

@@ -10,6 +10,14 @@ import {
   type Registry,
 } from '@divoc/platform';
 import { createAckHandler } from './handle-acks.js';
+import { createProvisioningHandler } from './recipients/handle-certified.js';
+import type { RecipientDirectory } from './recipients/keycloak-directory.js';
+
+export {
+  createKeycloakRecipientDirectory,
+  KeycloakDirectoryError,
+  type RecipientDirectory,
+} from './recipients/keycloak-directory.js';
 
 export interface CertificateProcessorDeps {
   db: Database;
@@ -18,6 +26,8 @@ export interface CertificateProcessorDeps {
   metrics: Registry;
   authenticator: Authenticator;
   groupId?: string;
+  /** Recipient provisioning (optional): a Keycloak account per new beneficiary, after issuance. */
+  recipients?: RecipientDirectory | undefined;
 }
 
 export interface CertificateProcessor {
@@ -32,7 +42,8 @@ export const createCertificateProcessor = async (deps: CertificateProcessorDeps)
   const http = await createHttpApp({
     service: 'certificate-processor',
     title: 'DIVOC certificate processor',
-    description: 'Keeps the request ledger from certify_ack; health and metrics only.',
+    description:
+      'Keeps the request ledger from certify_ack (and, optionally, provisions recipient accounts); health and metrics only.',
     logger,
     metrics: deps.metrics,
     authenticator: deps.authenticator,
@@ -48,6 +59,16 @@ export const createCertificateProcessor = async (deps: CertificateProcessorDeps)
           handle: createAckHandler({ db }),
         }),
       );
+      if (deps.recipients !== undefined) {
+        // A group of its own: a slow or unavailable Keycloak delays accounts, never the request ledger.
+        consumers.push(
+          await bus.consume({
+            groupId: `${deps.groupId ?? 'certificate-processor'}.recipients`,
+            topics: [TOPICS.certified],
+            handle: createProvisioningHandler({ directory: deps.recipients, logger }),
+          }),
+        );
+      }
     },
     async stop() {
       await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
