@@ -60,9 +60,11 @@ describe('QR size at ECC M (binary byte mode, no UTF-8 inflation)', () => {
   const versionOf = async (type: KeyType, request: unknown, api: 'v1' | 'v3') =>
     (await credentialQr(await signed(type, request as (typeof ddccRequests)[number], api))).matrix.version;
 
-  it("fits DIVOC's own v1 sample in version 24 (Ed25519) and 27 (RSA); DIVOC needs 30 and 33", async () => {
+  // RSA: the zip is 1,121–1,128 bytes depending on how well the key's signature bytes compress, across the
+  // 1,125-byte capacity of version 27, so about one key in five needs version 28.
+  it("fits DIVOC's own v1 sample in version 24 (Ed25519) and 27–28 (RSA); DIVOC needs 30 and 33", async () => {
     expect(await versionOf('ED25519', v1Requests[0], 'v1')).toBeLessThanOrEqual(24);
-    expect(await versionOf('RSA', v1Requests[0], 'v1')).toBeLessThanOrEqual(27);
+    expect(await versionOf('RSA', v1Requests[0], 'v1')).toBeLessThanOrEqual(28);
   });
 
   it('fits the larger v3 DDCC fixture in version 25 with Ed25519', async () => {
