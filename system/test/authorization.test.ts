@@ -1,3 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTravelExportKeys } from '@divoc/certificate-api';
 import {
   ACCESS,
   type Access,
@@ -146,7 +150,12 @@ beforeAll(async () => {
   const gateway = await t.system.make.vaccinationApi({ outboxSweepIntervalMs: 0 });
   const signer = await t.system.make.signer();
   const processor = await t.system.make.processor();
-  const certificates = await t.system.make.certificateApi();
+  // Export keys of our own: with real adapters the system has none configured (the exports would answer 503).
+  const exportKeys = await loadTravelExportKeys({
+    developmentDirectory: mkdtempSync(join(tmpdir(), 'divoc-authz-keys-')),
+    developmentCountry: 'IN',
+  });
+  const certificates = await t.system.make.certificateApi({ exportKeys });
   const revocation = await t.system.make.revocationService();
   const notifications = await t.system.make.notificationService({
     channels: { sms: { kind: 'sms', send: async () => ({ ref: 'accepted' }), close: async () => undefined } },
