@@ -78,8 +78,15 @@ export const ageAt = (dob: string, at: string): string => {
 };
 
 /** Drops absent and empty values, so the signed credential (and its QR) carries only what is known. */
-const compact = <T extends Record<string, unknown>>(value: T): T =>
-  Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined && member !== '')) as T;
+const compact = <T extends Record<string, unknown>>(value: T): T => {
+  // A plain loop: entries/filter/fromEntries allocated three arrays per object, on every credential signed.
+  const kept: Record<string, unknown> = {};
+  for (const name in value) {
+    const member = value[name];
+    if (member !== undefined && member !== '') kept[name] = member;
+  }
+  return kept as T;
+};
 
 interface RequestAddress {
   addressLine1: string;
