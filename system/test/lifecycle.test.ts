@@ -11,6 +11,7 @@ type Json = Record<string, any>;
 let t: TestSystem;
 let gateway: Awaited<ReturnType<TestSystem['system']['make']['vaccinationApi']>>;
 let revocation: Awaited<ReturnType<TestSystem['system']['make']['revocationService']>>;
+let certificates: Awaited<ReturnType<TestSystem['system']['make']['certificateApi']>>;
 let stopAll: () => Promise<void>;
 let staff: string;
 let ddcc: CertificationRequestV2[];
@@ -83,6 +84,12 @@ const revokedCheck = async (credential: Json) =>
   (await revocation.http.inject({ method: 'POST', url: '/divoc/api/v1/certificate/revoked', payload: credential }))
     .statusCode;
 
+/** certificate-api's public verification, as a scanner calls it with the credential JSON. */
+const verified = async (credential: Json) =>
+  (
+    await certificates.http.inject({ method: 'POST', url: '/certificate/api/verify', payload: credential })
+  ).json() as Json;
+
 beforeAll(async () => {
   t = await startTestSystem();
   ddcc = await loadFixture('certify-v3-ddcc.json');
@@ -90,8 +97,10 @@ beforeAll(async () => {
   const signer = await t.system.make.signer({ updateLimit: 2 });
   const processor = await t.system.make.processor();
   revocation = await t.system.make.revocationService({ publishIntervalMs: 200 });
+  certificates = await t.system.make.certificateApi();
   await Promise.all([signer.start(), processor.start(), revocation.start()]);
   stopAll = async () => {
+    await certificates.stop();
     await revocation.stop();
     await processor.stop();
     await signer.stop();
@@ -114,6 +123,7 @@ describe('update', () => {
     >;
     await expect(offline(old.credential)).resolves.toMatchObject({ valid: true, revocation: 'not-revoked' });
     expect(await revokedCheck(old.credential)).toBe(404);
+    expect(await verified(old.credential)).toMatchObject({ valid: true, status: 'valid' });
 
     const response = await call('PUT', '/divoc/api/v3/certificate', [
       item(code, 1, { recipient: { ...ddcc[0]?.recipient, name: 'Ananya R. Raghavan' } }),
@@ -132,6 +142,10 @@ describe('update', () => {
     await expect(offline(fresh.credential)).resolves.toMatchObject({ valid: true, revocation: 'not-revoked' });
     expect(await revokedCheck(old.credential)).toBe(200);
     expect(await revokedCheck(fresh.credential)).toBe(404);
+    const superseded = await verified(old.credential);
+    expect(superseded).toMatchObject({ valid: false, status: 'revoked', reason: 'revoked' });
+    expect(superseded.message).toContain(`replaced by certificate ${updated?.certificate_id}`);
+    expect(await verified(fresh.credential)).toMatchObject({ valid: true, status: 'valid' });
   });
 
   it('answers 412 with a reason when the dose has no certificate or the update limit is reached', async () => {

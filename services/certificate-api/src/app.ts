@@ -64,7 +64,7 @@ export const createCertificateApi = async (deps: CertificateApiDeps): Promise<Ce
   registerDownloadRoutes(http, { db, artifacts, renderer: deps.renderer });
   registerExportRoutes(http, { db, renderer: deps.renderer, exports: deps.exports });
   registerBeneficiaryRoutes(http, { db });
-  registerVerifyRoutes(http, { trustedKeys: deps.trustedKeys, issuer: deps.issuer, cache, logger });
+  registerVerifyRoutes(http, { db, trustedKeys: deps.trustedKeys, issuer: deps.issuer, cache, logger });
   return {
     http,
     async start() {

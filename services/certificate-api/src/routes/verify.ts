@@ -7,7 +7,8 @@ import {
   unzipCredential,
   verifyCredential,
 } from '@divoc/credentials';
-import { type Cache, type HttpApp, type Logger, rateLimit } from '@divoc/platform';
+import { type Cache, type Database, type HttpApp, type Logger, rateLimit } from '@divoc/platform';
+import { findRevocation } from '@divoc/store';
 import { z } from 'zod';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -24,6 +25,8 @@ const VerificationResult = z.object({
 });
 
 export interface VerifyDeps {
+  /** Where revocations are recorded (by revocation-service): a genuine but revoked certificate is not valid. */
+  db: Database;
   trustedKeys: () => readonly TrustedKey[];
   issuer: string;
   cache: Cache;
@@ -43,8 +46,10 @@ const summary = (credential: {
 
 /**
  * Verification for scanners and integrators: a QR image (PNG), the raw QR payload (zip bytes) or the
- * credential JSON → valid or invalid with the reason. Public and rate limited; the issuer's keys are
- * published at /.well-known/did.json so verifiers can do the same offline.
+ * credential JSON → valid, invalid with the reason, or revoked (superseded by an update or revoked; the
+ * signature is checked first, so a tampered copy cannot pose as revoked or dodge it). Public and rate
+ * limited; the issuer's keys are published at /.well-known/did.json and the status lists by revocation-service,
+ * so verifiers can do the same offline.
  */
 export const registerVerifyRoutes = (app: HttpApp, deps: VerifyDeps): void => {
   app.addContentTypeParser(
@@ -84,12 +89,21 @@ export const registerVerifyRoutes = (app: HttpApp, deps: VerifyDeps): void => {
       const result = await verifyCredential(credential, { trustedKeys: deps.trustedKeys() });
       if (!result.valid)
         return { valid: false, status: 'invalid' as const, reason: result.reason, message: result.message };
-      return {
-        valid: true,
-        status: 'valid' as const,
-        issuer: result.issuer,
-        certificate: summary(credential as Parameters<typeof summary>[0]),
-      };
+      const certificate = summary(credential as Parameters<typeof summary>[0]);
+      const revocation =
+        certificate.certificateId === undefined ? undefined : await findRevocation(deps.db, certificate.certificateId);
+      if (revocation !== undefined) {
+        const replaced = revocation.replacedBy ? `; replaced by certificate ${revocation.replacedBy}` : '';
+        return {
+          valid: false,
+          status: 'revoked' as const,
+          reason: 'revoked' as const,
+          message: `revoked on ${revocation.revokedAt.toISOString()} (${revocation.reason})${replaced}`,
+          issuer: result.issuer,
+          certificate,
+        };
+      }
+      return { valid: true, status: 'valid' as const, issuer: result.issuer, certificate };
     },
   );
 
