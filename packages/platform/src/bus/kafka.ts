@@ -595,7 +595,9 @@ export const createKafkaBus = (options: KafkaBusOptions): EventBus => {
       } catch (error) {
         await consumer.disconnect().catch(() => undefined);
         const text = errorText(error);
-        const hint = /does not host this topic/i.test(text) ? ' (create the topics with ensureTopics first)' : '';
+        const hint = /does not host this topic/i.test(text)
+          ? ' (the topic does not exist on these brokers: check KAFKA_BROKERS and KAFKA_TOPIC_PREFIX; the services create their topics when they start)'
+          : '';
         throw new Error(`consumer group ${groupId} could not start on ${resolved.topics.join(', ')}: ${text}${hint}`, {
           cause: error,
         });
