@@ -39,9 +39,13 @@ const referenced = (template: CertificateTemplate) => {
 /** pdftotext -layout output with runs of whitespace collapsed (values wrapped over two lines stay findable). */
 const flat = (text: string) => text.replace(/\s+/g, ' ');
 
-/** Reads the QR code from the rasterised page with an independent reader (pngjs + jsQR), then unzips it. */
+/**
+ * Reads the QR code from the page rasterised at print resolution with an independent reader (pngjs + jsQR),
+ * then unzips it. At 150 dpi a module is ~3.2 anti-aliased pixels and jsQR misses about one symbol in ten,
+ * depending on the signature bytes; 300 dpi is what a printer or a scanner sees.
+ */
 const readQrFromPage = async (pdf: Buffer): Promise<unknown> => {
-  const image = PNG.sync.read(pdfPng(pdf, 150));
+  const image = PNG.sync.read(pdfPng(pdf, 300));
   const code = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
   expect(code, 'a QR code on the page').not.toBeNull();
   const zip = await JSZip.loadAsync(Uint8Array.from(code?.binaryData ?? []));
