@@ -9,6 +9,7 @@ import { createMetricsRegistry, silentLogger } from '@divoc/platform';
 import type { BulkSettings } from '@divoc/vaccination-api';
 import { createVaccinationApi, type VaccinationApi } from '@divoc/vaccination-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvLine, sampleVaccinationCsvRow } from '../../test-fixtures/index.js';
 import { eventually, startTestSystem, type TestSystem } from './harness.js';
 
 /**
@@ -68,39 +69,11 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------------
 // CSV files
 
-const csvCell = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
-const csvLine = (cells: readonly string[]) => cells.map(csvCell).join(',');
-
-/** A valid vaccination row for beneficiary `code`, by column. */
+/** The shared sample row, with a quoted name and both date-of-birth spellings DIVOC accepted. */
 const vaccinationRow = (code: string, index: number): Record<string, string> => ({
-  preEnrollmentCode: code,
+  ...sampleVaccinationCsvRow(code, index),
   recipientName: `Ananya "Anu" Raghavan ${index}`,
-  recipientMobileNumber: `9${String(index).padStart(9, '0')}`,
   recipientDOB: index % 2 === 0 ? '1990-05-17' : '17-May-1990',
-  recipientAge: '',
-  recipientGender: 'Female',
-  recipientNationality: 'Indian',
-  recipientIdentity: `did:in.gov.uidai.aadhaar:${String(index).padStart(12, '0')}`,
-  recipientAddressLine1: '12, Temple Street',
-  recipientAddressLine2: '',
-  recipientDistrict: 'Bengaluru Urban',
-  recipientState: 'Karnataka',
-  recipientPincode: '560034',
-  vaccinationBatch: 'MB3428BX',
-  vaccinationDate: '2021-05-10T09:30:00.000Z',
-  vaccinationDose: '1',
-  vaccinationTotalDoses: '2',
-  vaccinationEffectiveStart: '2021-05-10',
-  vaccinationEffectiveEnd: '2022-05-10',
-  vaccinationManufacturer: 'Serum Institute of India',
-  vaccinationName: 'Covishield',
-  vaccinatorName: 'Dr. Sooraj Singh',
-  facilityName: 'PHC Koramangala, Bengaluru',
-  facilityAddressLine1: '80 Feet Road',
-  facilityAddressLine2: 'Koramangala',
-  facilityDistrict: 'Bengaluru Urban',
-  facilityState: 'Karnataka',
-  facilityPincode: '560034',
 });
 
 /** Ways a row can be invalid, with the column and the words of the reason the error listing must give. */

@@ -39,6 +39,7 @@ import {
 import { realInfraEnv, useRealInfra } from '@divoc/platform/testing';
 import { migrate } from '@divoc/store';
 import { fmt, machine, table } from '../../../scripts/bench-kit.js';
+import { csvLine, sampleVaccinationCsvRow } from '../../../test-fixtures/index.js';
 import { createVaccinationApi } from '../dist/app.js';
 import { VaccinationApiEnv } from '../dist/settings.js';
 
@@ -83,44 +84,15 @@ const runChild = async () => {
   });
 };
 
-const csvCell = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
-
 /** Writes a CSV of `rows` vaccination rows to `path`, a line at a time (never the whole file in memory). */
 const writeCsv = async (path: string, rows: number, prefix: string) => {
   async function* lines() {
     yield `\ufeff${VACCINATION_CSV_COLUMNS.join(',')}\r\n`;
     for (let index = 0; index < rows; index++) {
-      const row: Record<string, string> = {
-        preEnrollmentCode: `${prefix}-${index}`,
-        recipientName: `Ananya Raghavan ${index}`,
-        recipientMobileNumber: index % 100 === 99 ? 'unknown' : `9${String(index).padStart(9, '0')}`,
-        recipientDOB: '1990-05-17',
-        recipientAge: '',
-        recipientGender: 'Female',
-        recipientNationality: 'Indian',
-        recipientIdentity: `did:in.gov.uidai.aadhaar:${String(index).padStart(12, '0')}`,
-        recipientAddressLine1: '12, Temple Street',
-        recipientAddressLine2: '',
-        recipientDistrict: 'Bengaluru Urban',
-        recipientState: 'Karnataka',
-        recipientPincode: '560034',
-        vaccinationBatch: 'MB3428BX',
-        vaccinationDate: '2021-05-10T09:30:00.000Z',
-        vaccinationDose: '1',
-        vaccinationTotalDoses: '2',
-        vaccinationEffectiveStart: '2021-05-10',
-        vaccinationEffectiveEnd: '2022-05-10',
-        vaccinationManufacturer: 'Serum Institute of India',
-        vaccinationName: 'Covishield',
-        vaccinatorName: 'Dr. Sooraj Singh',
-        facilityName: 'PHC Koramangala, Bengaluru',
-        facilityAddressLine1: '80 Feet Road',
-        facilityAddressLine2: 'Koramangala',
-        facilityDistrict: 'Bengaluru Urban',
-        facilityState: 'Karnataka',
-        facilityPincode: '560034',
-      };
-      yield `${VACCINATION_CSV_COLUMNS.map((column) => csvCell(row[column] ?? '')).join(',')}\r\n`;
+      // Every hundredth row has an invalid mobile number: the 1% of invalid rows.
+      const row = sampleVaccinationCsvRow(`${prefix}-${index}`, index);
+      if (index % 100 === 99) row.recipientMobileNumber = 'unknown';
+      yield `${csvLine(VACCINATION_CSV_COLUMNS.map((column) => row[column] ?? ''))}\r\n`;
     }
   }
   await pipeline(Readable.from(lines()), createWriteStream(path));
