@@ -193,6 +193,18 @@ describe('matrix', () => {
     }
   });
 
+  it('chooses the mask qrcode chooses for 120 random payloads of every size up to version 40', () => {
+    // Version 40's byte capacity at each level.
+    const capacity: Record<QrErrorCorrection, number> = { L: 2953, M: 2331, Q: 1663, H: 1273 };
+    for (let index = 0; index < 120; index++) {
+      const ecc = (['L', 'M', 'Q', 'H'] as const)[index % 4] as QrErrorCorrection;
+      const length = 1 + ((index * 7919) % capacity[ecc]);
+      const bytes = noise(length, 1000 + index);
+      const reference = QRCode.create([{ data: bytes, mode: 'byte' }], { errorCorrectionLevel: ecc });
+      expect(Buffer.from(qrMatrix(bytes, ecc).modules).equals(Buffer.from(reference.modules.data))).toBe(true);
+    }
+  });
+
   it('defaults to ECC M and rejects payloads beyond version 40', () => {
     const bytes = noise(500);
     expect(qrMatrix(bytes).modules).toEqual(qrMatrix(bytes, 'M').modules);

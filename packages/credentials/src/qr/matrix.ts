@@ -1,5 +1,6 @@
 import QRCode from 'qrcode';
 import { QrEncodeError } from './errors.js';
+import { emptyPacked, maskPenalty, type PackedSymbol, packSymbol, penaltyScratch, setPackedModule } from './penalty.js';
 
 export type QrErrorCorrection = 'L' | 'M' | 'Q' | 'H';
 
@@ -54,87 +55,39 @@ const formatBits = (ecc: QrErrorCorrection, mask: MaskPattern): number => {
   return ((data << 10) | rem) ^ 0x5412;
 };
 
-/** Writes the format information for `mask` (both copies, as qrcode places them) into a candidate symbol. */
-const writeFormat = (m: Uint8Array, size: number, bits: number): void => {
+/**
+ * Where the 15 format bits go (both copies, as qrcode places them): `[row, col, bit index]`, and last the
+ * always-dark module (bit index -1).
+ */
+const formatPositions = (size: number): readonly (readonly [number, number, number])[] => {
+  const positions: [number, number, number][] = [];
   for (let i = 0; i < 15; i++) {
-    const bit = (bits >> i) & 1;
-    const row = i < 6 ? i : i < 8 ? i + 1 : size - 15 + i;
-    m[row * size + 8] = bit;
-    const col = i < 8 ? size - i - 1 : i < 9 ? 15 - i : 14 - i;
-    m[8 * size + col] = bit;
+    positions.push([i < 6 ? i : i < 8 ? i + 1 : size - 15 + i, 8, i]);
+    positions.push([8, i < 8 ? size - i - 1 : i < 9 ? 15 - i : 14 - i, i]);
   }
-  m[(size - 8) * size + 8] = 1; // the always-dark module
+  positions.push([size - 8, 8, -1]);
+  return positions;
 };
 
-// The ISO 18004 penalty: N1 runs, N2 2x2 blocks, N3 finder-like patterns, N4 dark balance. The scores are
-// branch-free arithmetic: masked data is noise, so branches on it would mispredict about half the time.
-
-/** 1 if `a === b`, else 0, for small non-negative integers. */
-const eq = (a: number, b: number): number => ((a ^ b) - 1) >>> 31;
+const formatBit = (bits: number, index: number): number => (index < 0 ? 1 : (bits >> index) & 1);
 
 /**
- * N1 and N3 along rows. N1: 3 + (L - 5) per same-colour run of L >= 5, counted as 3 when the run reaches 5
- * and 1 per module after. N3: 40 per 1:1:3:1:1 finder-like pattern with 4 light modules on one side.
+ * Per symbol size, the 8 masks as XOR tables that are already 0 on function patterns (bytes, and packed for
+ * the penalty), with the format bit positions. The reserved layout depends only on the version, so this is
+ * built once per size and the mask search is then XORs of words.
  */
-const rowScore = (m: Uint8Array, size: number): number => {
-  let n1 = 0;
-  let n3 = 0;
-  for (let base = 0; base < m.length; base += size) {
-    let last = m[base] as number;
-    let run = 1;
-    let bits = last;
-    for (let c = 1; c < size; c++) {
-      const module = m[base + c] as number;
-      run = run * (1 ^ module ^ last) + 1;
-      last = module;
-      n1 += 3 * eq(run, 5) + ((5 - run) >>> 31);
-      bits = ((bits << 1) & 0x7ff) | module;
-      // Windows before column 10 are not yet 11 modules wide; the mask only lets full windows count.
-      n3 += (eq(bits, 0x5d0) | eq(bits, 0x05d)) & ((9 - c) >>> 31);
-    }
-  }
-  return n1 + n3 * 40;
-};
+interface SizeTables {
+  masks: readonly Uint8Array[];
+  packedMasks: readonly PackedSymbol[];
+  format: ReturnType<typeof formatPositions>;
+}
 
-/** 1 for a 2x2 block sum of 0 or 4 (one colour), indexed by the sum. */
-const MONOCHROME = Uint8Array.of(1, 0, 0, 0, 1);
+const sizeTables = new Map<number, SizeTables>();
 
-/** N2 (3 per 2x2 block of one colour) and N4 (10 per 5% the dark share strays from 50%). */
-const areaScore = (m: Uint8Array, size: number): number => {
-  let blocks = 0;
-  let dark = 0;
-  for (let index = 0; index < m.length; index++) dark += m[index] as number;
-  for (let top = 0; top < m.length - size; top += size) {
-    let left = (m[top] as number) + (m[top + size] as number);
-    for (let c = 1; c < size; c++) {
-      const right = (m[top + c] as number) + (m[top + size + c] as number);
-      blocks += MONOCHROME[left + right] as number;
-      left = right;
-    }
-  }
-  const k = Math.abs(Math.ceil((dark * 100) / m.length / 5) - 10);
-  return blocks * 3 + k * 10;
-};
-
-const transpose = (m: Uint8Array, size: number, out: Uint8Array): Uint8Array => {
-  for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) out[c * size + r] = m[r * size + c] as number;
-  return out;
-};
-
-/** Same scoring (weights 3, 3, 40, 10) as qrcode's getPenaltyN1..N4, so the chosen mask is identical. */
-const penalty = (m: Uint8Array, size: number, scratch: Uint8Array): number =>
-  rowScore(m, size) + rowScore(transpose(m, size, scratch), size) + areaScore(m, size);
-
-/**
- * Per symbol size, the 8 masks as XOR tables that are already 0 on function patterns. The reserved layout
- * depends only on the version, so each table is built once and the mask search is then plain XORs.
- */
-const maskTables = new Map<number, readonly Uint8Array[]>();
-
-const masksFor = (size: number, reserved: Uint8Array): readonly Uint8Array[] => {
-  let tables = maskTables.get(size);
+const tablesFor = (size: number, reserved: Uint8Array): SizeTables => {
+  let tables = sizeTables.get(size);
   if (tables === undefined) {
-    tables = MASK_PATTERNS.map((pattern) => {
+    const masks = MASK_PATTERNS.map((pattern) => {
       const table = new Uint8Array(size * size);
       for (let i = 0; i < size; i++) {
         for (let j = 0; j < size; j++) {
@@ -143,7 +96,12 @@ const masksFor = (size: number, reserved: Uint8Array): readonly Uint8Array[] => 
       }
       return table;
     });
-    maskTables.set(size, tables);
+    tables = {
+      masks,
+      packedMasks: masks.map((table) => packSymbol(table, size)),
+      format: formatPositions(size),
+    };
+    sizeTables.set(size, tables);
   }
   return tables;
 };
@@ -156,29 +114,39 @@ const masksFor = (size: number, reserved: Uint8Array): readonly Uint8Array[] => 
  */
 const applyBestMask = (code: QRCode.QRCode, ecc: QrErrorCorrection): Uint8Array => {
   const { size, data, reservedBit } = code.modules;
-  const tables = masksFor(size, reservedBit);
-  const mask0 = tables[0] as Uint8Array;
+  const { masks, packedMasks, format } = tablesFor(size, reservedBit);
+  const mask0 = masks[0] as Uint8Array;
   const unmasked = new Uint8Array(data.length);
   for (let index = 0; index < data.length; index++) {
     unmasked[index] = (data[index] as number) ^ (mask0[index] as number);
   }
-  let candidate = new Uint8Array(data.length);
-  let best = new Uint8Array(data.length);
-  const scratch = new Uint8Array(data.length);
+  const packedUnmasked = packSymbol(unmasked, size);
+  const candidate = emptyPacked(size);
+  const scratch = penaltyScratch(size);
+  let best: MaskPattern = 0;
   let lowest = Number.POSITIVE_INFINITY;
   for (const pattern of MASK_PATTERNS) {
-    const table = tables[pattern] as Uint8Array;
-    for (let index = 0; index < data.length; index++) {
-      candidate[index] = (unmasked[index] as number) ^ (table[index] as number);
+    const mask = packedMasks[pattern] as PackedSymbol;
+    for (let word = 0; word < candidate.rows.length; word++) {
+      candidate.rows[word] = (packedUnmasked.rows[word] as number) ^ (mask.rows[word] as number);
+      candidate.cols[word] = (packedUnmasked.cols[word] as number) ^ (mask.cols[word] as number);
     }
-    writeFormat(candidate, size, formatBits(ecc, pattern));
-    const score = penalty(candidate, size, scratch);
+    const bits = formatBits(ecc, pattern);
+    for (const [row, col, index] of format) setPackedModule(candidate, row, col, formatBit(bits, index));
+    const score = maskPenalty(candidate, scratch);
     if (score < lowest) {
       lowest = score;
-      [best, candidate] = [candidate, best];
+      best = pattern;
     }
   }
-  return best;
+  const table = masks[best] as Uint8Array;
+  const symbol = new Uint8Array(data.length);
+  for (let index = 0; index < data.length; index++) {
+    symbol[index] = (unmasked[index] as number) ^ (table[index] as number);
+  }
+  const bits = formatBits(ecc, best);
+  for (const [row, col, index] of format) symbol[row * size + col] = formatBit(bits, index);
+  return symbol;
 };
 
 /**
@@ -186,8 +154,8 @@ const applyBestMask = (code: QRCode.QRCode, ecc: QrErrorCorrection): Uint8Array 
  * UTF-8-encode it and inflate every byte >= 0x80 to two, needing a larger version.
  *
  * qrcode's own mask search (8 masks scored through per-module method calls) is ~90% of its `create` time,
- * ~2.5 ms at version 24. So qrcode builds the symbol once with mask 0, and the mask is chosen and applied here on
- * typed arrays, by the same rules: module for module what `QRCode.create` gives by itself, in under half the time.
+ * ~2.5 ms at version 24. So qrcode builds the symbol once with mask 0, and the mask is chosen (on packed
+ * words, see penalty.ts) and applied here, by the same rules: module for module what `QRCode.create` gives.
  */
 export const qrMatrix = (bytes: Uint8Array, ecc: QrErrorCorrection = 'M'): QrMatrix => {
   const code = create(bytes, ecc, 0);
