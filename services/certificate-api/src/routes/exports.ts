@@ -76,6 +76,15 @@ const asHttpError = (error: unknown): unknown => {
   return error;
 };
 
+/** Runs an export, turning the library errors that describe the data into their 422 answers. */
+const exporting = async <T>(make: () => T | Promise<T>): Promise<T> => {
+  try {
+    return await make();
+  } catch (error) {
+    throw asHttpError(error);
+  }
+};
+
 const credentialOf = (row: { credential: unknown }) => row.credential as VaccinationCredential;
 
 /** DIVOC's travel exports: EU-DCC (HC1), SMART Health Card and the WHO DDCC FHIR document. */
@@ -119,12 +128,7 @@ export const registerExportRoutes = (app: HttpApp, { db, renderer, exports }: Ex
     },
     async (request, reply) => {
       const certificate = await latestCertificate(db, request, request.query.refId, 'vaccination');
-      let qr: TravelQr;
-      try {
-        qr = exports.euDcc(credentialOf(certificate), withTransliteration(request.body));
-      } catch (error) {
-        throw asHttpError(error);
-      }
+      const qr = await exporting(() => exports.euDcc(credentialOf(certificate), withTransliteration(request.body)));
       return send(request, reply, request.query, qr, 'eu-certificate');
     },
   );
@@ -147,12 +151,7 @@ export const registerExportRoutes = (app: HttpApp, { db, renderer, exports }: Ex
       // The owner check runs on the latest certificate; the rest of the history is the same person's.
       await latestCertificate(db, request, request.query.refId, 'vaccination');
       const doses = await findActiveCertificates(db, request.query.refId, 'vaccination');
-      let qr: TravelQr;
-      try {
-        qr = await exports.shc(doses.map(credentialOf));
-      } catch (error) {
-        throw asHttpError(error);
-      }
+      const qr = await exporting(() => exports.shc(doses.map(credentialOf)));
       return send(request, reply, request.query, qr, 'shc-certificate');
     },
   );
@@ -172,12 +171,7 @@ export const registerExportRoutes = (app: HttpApp, { db, renderer, exports }: Ex
     async (request, reply) => {
       const certificate = await latestCertificate(db, request, request.query.refId, 'vaccination');
       const doses = await findActiveCertificates(db, request.query.refId, 'vaccination');
-      let bundle: object;
-      try {
-        bundle = await exports.fhir(credentialOf(certificate), doses.map(credentialOf));
-      } catch (error) {
-        throw asHttpError(error);
-      }
+      const bundle = await exporting(() => exports.fhir(credentialOf(certificate), doses.map(credentialOf)));
       return reply
         .type('application/fhir+json; charset=utf-8')
         .header('cache-control', 'private, no-store')
