@@ -6,7 +6,7 @@ import { ETCD_KEYS } from '@divoc/contracts';
 import { realInfraEnv, uniqueName, useRealInfra } from '@divoc/platform/testing';
 import { DockerfileParser } from 'dockerfile-ast';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, readRepoFile, run, runOk, SERVICES, type ServiceName, tempDir } from './support.js';
+import { REPO_ROOT, readRepoFile, run, runOk, SERVICE_PORTS, SERVICES, type ServiceName, tempDir } from './support.js';
 
 const dockerfile = DockerfileParser.parse(readRepoFile('Dockerfile'));
 const instructions = dockerfile.getInstructions();
@@ -145,6 +145,15 @@ describe('the assembled image tree (deploy/docker/assemble.sh, as in the Dockerf
     if (!entry) throw new Error(`@divoc/${name} is not in the image of ${service}`);
     return join(store, entry, 'node_modules/@divoc', name);
   };
+
+  it("healthcheck.mjs falls back to each service's default port, as its settings schema declares it", () => {
+    // The healthcheck runs every few seconds, so it keeps its own small table instead of loading the schemas.
+    const table = /const DEFAULT_PORTS = (\{[^}]*\});/.exec(readRepoFile('deploy/docker/healthcheck.mjs'))?.[1] ?? '';
+    const ports = Object.fromEntries(
+      [...table.matchAll(/'([a-z-]+)': (\d+)/g)].map(([, name, port]) => [name, Number(port)]),
+    );
+    expect(ports).toEqual(SERVICE_PORTS);
+  });
 
   it.each(SERVICES)('%s: dist, tools, defaults and healthcheck; no sources, tests or dev dependencies', (service) => {
     const app = join(tree(service), 'services', service);

@@ -28,15 +28,10 @@ export const SERVICE_SCHEMAS = {
 export type ServiceName = keyof typeof SERVICE_SCHEMAS;
 export const SERVICES = Object.keys(SERVICE_SCHEMAS) as ServiceName[];
 
-/** The ports of DESIGN §2 (and the defaults of the schemas). */
-export const SERVICE_PORTS: Record<ServiceName, number> = {
-  'vaccination-api': 8000,
-  'certificate-signer': 8001,
-  'certificate-processor': 8002,
-  'certificate-api': 4321,
-  'revocation-service': 8003,
-  'notification-service': 8765,
-};
+/** Each service's port when PORT is unset: the default of its schema (DESIGN §2). */
+export const SERVICE_PORTS = Object.fromEntries(
+  SERVICES.map((service) => [service, SERVICE_SCHEMAS[service].shape.PORT.parse(undefined) as number]),
+) as Record<ServiceName, number>;
 
 /** Every variable a service reads: the keys of its zod schema. */
 export const variablesOf = (service: ServiceName): string[] => Object.keys(SERVICE_SCHEMAS[service].shape);
