@@ -3,7 +3,14 @@ import { credentialQr, generateSigningKey, signCredential } from '@divoc/credent
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, loadFixture, startTestSystem, type TestSystem } from './harness.js';
+import {
+  eventually,
+  loadFixture,
+  settledRequests,
+  startTestSystem,
+  submitCertify,
+  type TestSystem,
+} from './harness.js';
 
 /**
  * certificate-api end to end: certificates issued through the pipeline, then downloaded, searched and
@@ -26,23 +33,11 @@ const tokens: Record<string, string> = {};
 const get = (url: string, token?: string, method: 'GET' | 'HEAD' = 'GET') =>
   api.http.inject({ method, url, headers: token ? { authorization: `Bearer ${token}` } : {} });
 
-/** Certifies DDCC items through the gateway and waits until the ledger says issued. */
+/** Certifies DDCC items through the gateway; the certificate ids once the ledger says issued. */
 const certify = async (items: Json[]) => {
-  const response = await gateway.http.inject({
-    method: 'POST',
-    url: '/divoc/api/v3/certify',
-    payload: items,
-    headers: { authorization: `Bearer ${tokens.staff}` },
-  });
-  expect(response.statusCode).toBe(200);
-  const ids: string[] = response.json().requests.map((request: Json) => request.requestId);
-  return eventually(async () => {
-    const { rows } = await t.adapters.db.query<{ certificate_id: string }>(
-      `SELECT certificate_id FROM requests WHERE request_id = ANY($1) AND status = 'issued' ORDER BY received_at`,
-      [ids],
-    );
-    return rows.length === ids.length ? rows.map((row) => row.certificate_id) : undefined;
-  });
+  const settled = await settledRequests(t, await submitCertify(gateway.http, tokens.staff as string, items));
+  expect(settled.map((request) => request.status)).toEqual(items.map(() => 'issued'));
+  return settled.map((request) => request.certificate_id as string);
 };
 
 const itemFor = (template: CertificationRequestV2, pec: string, mobile: string, dose: number): Json => ({

@@ -5,7 +5,7 @@ import { type CertificationRequestV2, TOPICS } from '@divoc/contracts';
 import { listDeadLetters, replayDeadLetters } from '@divoc/platform';
 import { useRealInfra } from '@divoc/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, loadFixture, startTestSystem, type TestSystem } from './harness.js';
+import { eventually, loadFixture, startTestSystem, submitCertify, type TestSystem } from './harness.js';
 
 /**
  * The operator's recovery path (DESIGN §6): a bad etcd edit makes the signer reject requests the gateway
@@ -59,14 +59,7 @@ describe('dead-letter replay', () => {
       ...structuredClone(ddcc[0] as CertificationRequestV2),
       preEnrollmentCode: `REPLAY-${run}-${index}`,
     }));
-    const accepted = await api.http.inject({
-      method: 'POST',
-      url: '/divoc/api/v3/certify',
-      payload: items,
-      headers: { authorization: `Bearer ${staff}` },
-    });
-    expect(accepted.statusCode).toBe(200);
-    const requestIds: string[] = accepted.json().requests.map((request: Json) => request.requestId);
+    const requestIds = await submitCertify(api.http, staff, items);
 
     // An operator's edit drops Covishield from VACCINE_ICD before the signer gets to the requests.
     const good = t.system.registry.get(t.system.keys.VACCINE_ICD);

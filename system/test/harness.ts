@@ -9,6 +9,7 @@ import {
   createAdapters,
   createLogger,
   createMetricsRegistry,
+  type HttpApp,
   parseEnv,
   type Registry,
   silentLogger,
@@ -135,6 +136,47 @@ export const eventually = async <T>(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+};
+
+/** A request of the ledger once it has left "accepted". */
+export interface SettledRequest {
+  request_id: string;
+  status: string;
+  certificate_id: string | null;
+  error: string | null;
+}
+
+/** Waits until every request has left "accepted" (issued, duplicate or failed); returns them in the order given. */
+export const settledRequests = async (
+  t: TestSystem,
+  requestIds: readonly string[],
+  options?: { timeoutMs?: number },
+): Promise<SettledRequest[]> =>
+  eventually(async () => {
+    const { rows } = await t.adapters.db.query<SettledRequest>(
+      `SELECT request_id, status, certificate_id, error FROM requests WHERE request_id = ANY($1) AND status <> 'accepted'`,
+      [requestIds],
+    );
+    if (rows.length !== requestIds.length) return undefined;
+    const byId = new Map(rows.map((row) => [row.request_id, row]));
+    return requestIds.map((id) => byId.get(id) as SettledRequest);
+  }, options);
+
+/** POSTs certify `items` to the gateway (v3 unless `url` says otherwise), expects 200, returns the request ids. */
+export const submitCertify = async (
+  gateway: HttpApp,
+  token: string,
+  items: readonly object[],
+  url = '/divoc/api/v3/certify',
+): Promise<string[]> => {
+  const response = await gateway.inject({
+    method: 'POST',
+    url,
+    payload: items as object[],
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}: ${response.body}`);
+  return (response.json() as { requests: { requestId: string }[] }).requests.map((request) => request.requestId);
 };
 
 /** TEST-ONLY identities of keycloak/realm-export.json. */

@@ -1,7 +1,7 @@
 import { type CertificationRequestV2, TOPICS } from '@divoc/contracts';
 import { verifyCredential } from '@divoc/credentials';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, loadFixture, startTestSystem, type TestSystem } from './harness.js';
+import { eventually, loadFixture, settledRequests, startTestSystem, type TestSystem } from './harness.js';
 
 /**
  * Update and revoke (DIVOC's rules) with a status list verifiers download: gateway → signer /
@@ -32,21 +32,7 @@ const item = (code: string, dose: number, overrides: Json = {}): Json => {
   return { ...base, preEnrollmentCode: code, ...overrides, vaccination: { ...base.vaccination, dose, totalDoses: 3 } };
 };
 
-const settled = async (requestIds: string[]) =>
-  eventually(async () => {
-    const { rows } = await t.adapters.db.query<{
-      request_id: string;
-      status: string;
-      certificate_id: string | null;
-      error: string | null;
-    }>(
-      `SELECT request_id, status, certificate_id, error FROM requests WHERE request_id = ANY($1) AND status <> 'accepted'`,
-      [requestIds],
-    );
-    return rows.length === requestIds.length
-      ? requestIds.map((id) => rows.find((row) => row.request_id === id) as (typeof rows)[number])
-      : undefined;
-  });
+const settled = (requestIds: string[]) => settledRequests(t, requestIds);
 
 const certify = async (items: Json[]) => {
   const response = await call('POST', '/divoc/api/v3/certify', items);

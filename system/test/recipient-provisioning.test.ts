@@ -7,7 +7,15 @@ import {
   type KeycloakAdminStandIn,
   startKeycloakAdminStandIn,
 } from '../../services/certificate-processor/test/keycloak-admin-stand-in.js';
-import { eventually, identityToken, loadFixture, startTestSystem, type TestSystem } from './harness.js';
+import {
+  eventually,
+  identityToken,
+  loadFixture,
+  settledRequests,
+  startTestSystem,
+  submitCertify,
+  type TestSystem,
+} from './harness.js';
 
 /**
  * Recipient provisioning (issue 7, optional, off by default): with it on, certificate-processor creates a
@@ -70,14 +78,8 @@ const account = async (mobile: string): Promise<{ mobile?: string; groups: strin
 const certify = async (code: string, mobile: string) => {
   const [first] = await loadFixture<CertificationRequestV2[]>('certify-v3-ddcc.json');
   const staff = await identityToken(t, 'adminApi');
-  const response = await gateway.http.inject({
-    method: 'POST',
-    url: '/divoc/api/v3/certify',
-    payload: [{ ...first, preEnrollmentCode: code, recipient: { ...first?.recipient, contact: [`tel:+91${mobile}`] } }],
-    headers: { authorization: `Bearer ${staff}` },
-  });
-  expect(response.statusCode).toBe(200);
-  return response.json().requests[0].requestId as string;
+  const item = { ...first, preEnrollmentCode: code, recipient: { ...first?.recipient, contact: [`tel:+91${mobile}`] } };
+  return submitCertify(gateway.http, staff, [item]);
 };
 
 beforeAll(async () => {
@@ -124,15 +126,12 @@ describe('recipient provisioning', () => {
   it('creates one recipient account per new mobile number after issuance, and leaves existing ones', async () => {
     const mobile = newMobile();
     created.push(mobile);
-    await certify(`PROV-${run}-1`, mobile);
-    await certify(`PROV-${run}-2`, mobile); // A second beneficiary on the same phone (a family).
-    await eventually(async () => {
-      const requests = await t.adapters.db.query<{ status: string }>(
-        `SELECT status FROM requests WHERE pre_enrollment_code = ANY($1)`,
-        [[`PROV-${run}-1`, `PROV-${run}-2`]],
-      );
-      return requests.rows.filter((row) => row.status === 'issued').length === 2 ? true : undefined;
-    });
+    const requests = [
+      ...(await certify(`PROV-${run}-1`, mobile)),
+      ...(await certify(`PROV-${run}-2`, mobile)), // A second beneficiary on the same phone (a family).
+    ];
+    const settled = await settledRequests(t, requests);
+    expect(settled.map((request) => request.status)).toEqual(['issued', 'issued']);
     const provisioned = await eventually(() => account(mobile), { timeoutMs: 60_000 });
     expect(provisioned).toEqual({ mobile, groups: ['/recipients'] });
     if (standIn !== undefined) expect(standIn.users.size).toBe(1);

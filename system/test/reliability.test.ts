@@ -3,7 +3,7 @@ import { type BusMessage, createPostgresDatabase, DEAD_LETTER_HEADERS } from '@d
 import { useRealInfra } from '@divoc/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flakyPublishBus, interruptibleDatabase, tcpProxy } from './faults.js';
-import { eventually, loadFixture, startTestSystem, type TestSystem } from './harness.js';
+import { eventually, loadFixture, startTestSystem, submitCertify, type TestSystem } from './harness.js';
 
 /**
  * Faults (DESIGN §11): a signer stopped mid-way and restarted, a publish failing after the database
@@ -29,14 +29,7 @@ const certifyMany = async (prefix: string, count: number): Promise<string[]> => 
     const batch = Array.from({ length: Math.min(100, count - start) }, (_, index) =>
       beneficiary(`${prefix}-${start + index}`),
     );
-    const response = await api.http.inject({
-      method: 'POST',
-      url: '/divoc/api/v3/certify',
-      payload: batch,
-      headers: { authorization: `Bearer ${staff}` },
-    });
-    expect(response.statusCode).toBe(200);
-    ids.push(...(response.json() as Json).requests.map((request: Json) => request.requestId));
+    ids.push(...(await submitCertify(api.http, staff, batch)));
   }
   return ids;
 };

@@ -11,7 +11,14 @@ import { compactVerify, createRemoteJWKSet, decodeProtectedHeader } from 'jose';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, loadFixture, startTestSystem, type TestSystem } from './harness.js';
+import {
+  eventually,
+  loadFixture,
+  settledRequests,
+  startTestSystem,
+  submitCertify,
+  type TestSystem,
+} from './harness.js';
 
 /**
  * The travel exports end to end (issue 9): certificates issued through the pipeline, exported by
@@ -83,21 +90,8 @@ beforeAll(async () => {
     preEnrollmentCode: code,
     recipient: { ...structuredClone((ddcc[index] as CertificationRequestV2).recipient), contact: [`tel:${MOBILE}`] },
   }));
-  const response = await gateway.http.inject({
-    method: 'POST',
-    url: '/divoc/api/v3/certify',
-    payload: items,
-    headers: { authorization: `Bearer ${tokens.staff}` },
-  });
-  expect(response.statusCode).toBe(200);
-  const ids: string[] = response.json().requests.map((request: Json) => request.requestId);
-  await eventually(async () => {
-    const { rows } = await t.adapters.db.query(
-      `SELECT 1 FROM requests WHERE request_id = ANY($1) AND status = 'issued'`,
-      [ids],
-    );
-    return rows.length === 2 ? true : undefined;
-  });
+  const settled = await settledRequests(t, await submitCertify(gateway.http, tokens.staff as string, items));
+  expect(settled.map((request) => request.status)).toEqual(['issued', 'issued']);
 });
 
 afterAll(async () => {
