@@ -24,7 +24,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CertificationRequestV2, IcdConfig, VaccineIcdConfig } from '@divoc/contracts';
-import { buildVaccinationCredential, generateSigningKey, publicKeyPem, signCredential } from '@divoc/credentials';
+import {
+  buildVaccinationCredential,
+  credentialConfigFrom,
+  generateSigningKey,
+  IssuerEnv,
+  publicKeyPem,
+  signCredential,
+} from '@divoc/credentials';
 import { createAdapters, createDevIssuer, createMetricsRegistry, parseEnv, silentLogger } from '@divoc/platform';
 import { realInfraEnv, useRealInfra } from '@divoc/platform/testing';
 import { insertCertificates, migrate, type NewCertificate } from '@divoc/store';
@@ -102,16 +109,12 @@ const seed = async (raw: Record<string, string>, key: ReturnType<typeof generate
     'divoc',
     'certify-v3-ddcc.json',
   )[0] as CertificationRequestV2;
-  const config = {
-    issuer: ISSUER,
-    evidenceBaseUrl: 'https://divoc.example/vaccine/',
-    infoUrl: 'https://divoc.example/learn',
-    facilityCountryCode: 'IN',
-    identityRejectionPattern: /^NA$|^.?$/,
-    identityPrefix: 'did:india',
+  // The signer's own configuration (defaults of the issuer settings), with the shipped ICD mappings.
+  const config = credentialConfigFrom(parseEnv(IssuerEnv, raw), {
     icd: etcdDefault<IcdConfig>('ICD'),
     vaccineIcd: etcdDefault<VaccineIcdConfig>('VACCINE_ICD'),
-  };
+  });
+
   const total = UNCACHED + CACHED_SET;
   for (let start = 0; start < total; start += 500) {
     const rows: NewCertificate[] = [];
