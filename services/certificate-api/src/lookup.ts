@@ -19,16 +19,33 @@ const assertMayRead = (
   return certificate;
 };
 
+/** A beneficiary's active certificates of a kind, newest first, once the caller may read them. */
+export interface ActiveCertificates {
+  /** The certificate shown for the beneficiary: the highest active dose, newest revision. */
+  latest: CertificateRow;
+  /** Every active certificate (the dose history), `latest` first. */
+  all: CertificateRow[];
+}
+
+/** One query for both the certificate to show and its history; the owner check runs on the latest. */
+export const activeCertificates = async (
+  db: Database,
+  request: FastifyRequest,
+  preEnrollmentCode: string,
+  kind: CertificateKind,
+): Promise<ActiveCertificates> => {
+  const all = await findActiveCertificates(db, preEnrollmentCode, kind);
+  const latest = assertMayRead(request, all[0], `${kind} certificate for ${preEnrollmentCode}`);
+  return { latest, all };
+};
+
 /** The certificate shown for a beneficiary: the highest active dose, newest revision. */
 export const latestCertificate = async (
   db: Database,
   request: FastifyRequest,
   preEnrollmentCode: string,
   kind: CertificateKind,
-): Promise<CertificateRow> => {
-  const [latest] = await findActiveCertificates(db, preEnrollmentCode, kind);
-  return assertMayRead(request, latest, `${kind} certificate for ${preEnrollmentCode}`);
-};
+): Promise<CertificateRow> => (await activeCertificates(db, request, preEnrollmentCode, kind)).latest;
 
 /** A certificate by id; superseded or revoked certificates are never served. */
 export const activeCertificateById = async (

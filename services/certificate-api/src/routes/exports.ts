@@ -2,13 +2,12 @@ import { ErrorEnvelope, preEnrollmentCode } from '@divoc/contracts';
 import { qrPng, type VaccinationCredential } from '@divoc/credentials';
 import { EuDccInputError, EuDccMappingError, EuDccSchemaError, withTransliteration } from '@divoc/eu-dcc';
 import { FhirMappingError } from '@divoc/fhir';
-import { type Database, type FastifyReply, type FastifyRequest, type HttpApp, HttpError } from '@divoc/platform';
+import { type Database, type FastifyReply, type HttpApp, HttpError } from '@divoc/platform';
 import { ShcMappingError } from '@divoc/shc';
-import { findActiveCertificates } from '@divoc/store';
 import { z } from 'zod';
 import type { PdfRenderer } from '../artifacts.js';
 import type { TravelExports, TravelQr } from '../exports/travel-exports.js';
-import { latestCertificate } from '../lookup.js';
+import { type ActiveCertificates, activeCertificates } from '../lookup.js';
 
 export interface ExportDeps {
   db: Database;
@@ -90,9 +89,9 @@ const credentialOf = (row: { credential: unknown }) => row.credential as Vaccina
 /** DIVOC's travel exports: EU-DCC (HC1), SMART Health Card and the WHO DDCC FHIR document. */
 export const registerExportRoutes = (app: HttpApp, { db, renderer, exports }: ExportDeps): void => {
   const send = async (
-    request: FastifyRequest,
     reply: FastifyReply,
     query: z.infer<typeof ExportQuery>,
+    { latest: certificate, all: history }: ActiveCertificates,
     qr: TravelQr,
     name: string,
   ) => {
@@ -102,8 +101,6 @@ export const registerExportRoutes = (app: HttpApp, { db, renderer, exports }: Ex
     if (!renderer.languages('vaccination').includes(query.lang)) {
       throw new HttpError(400, 'BAD_REQUEST', `lang must be one of ${renderer.languages('vaccination').join(', ')}`);
     }
-    const certificate = await latestCertificate(db, request, query.refId, 'vaccination');
-    const history = await findActiveCertificates(db, certificate.preEnrollmentCode, 'vaccination');
     const pdf = await renderer.render({ certificate, history, lang: query.lang, qr: qr.matrix });
     return reply
       .type('application/pdf')
@@ -127,9 +124,9 @@ export const registerExportRoutes = (app: HttpApp, { db, renderer, exports }: Ex
       },
     },
     async (request, reply) => {
-      const certificate = await latestCertificate(db, request, request.query.refId, 'vaccination');
-      const qr = await exporting(() => exports.euDcc(credentialOf(certificate), withTransliteration(request.body)));
-      return send(request, reply, request.query, qr, 'eu-certificate');
+      const doses = await activeCertificates(db, request, request.query.refId, 'vaccination');
+      const qr = await exporting(() => exports.euDcc(credentialOf(doses.latest), withTransliteration(request.body)));
+      return send(reply, request.query, doses, qr, 'eu-certificate');
     },
   );
 
@@ -148,11 +145,9 @@ export const registerExportRoutes = (app: HttpApp, { db, renderer, exports }: Ex
       },
     },
     async (request, reply) => {
-      // The owner check runs on the latest certificate; the rest of the history is the same person's.
-      await latestCertificate(db, request, request.query.refId, 'vaccination');
-      const doses = await findActiveCertificates(db, request.query.refId, 'vaccination');
-      const qr = await exporting(() => exports.shc(doses.map(credentialOf)));
-      return send(request, reply, request.query, qr, 'shc-certificate');
+      const doses = await activeCertificates(db, request, request.query.refId, 'vaccination');
+      const qr = await exporting(() => exports.shc(doses.all.map(credentialOf)));
+      return send(reply, request.query, doses, qr, 'shc-certificate');
     },
   );
 
@@ -169,9 +164,8 @@ export const registerExportRoutes = (app: HttpApp, { db, renderer, exports }: Ex
       },
     },
     async (request, reply) => {
-      const certificate = await latestCertificate(db, request, request.query.refId, 'vaccination');
-      const doses = await findActiveCertificates(db, request.query.refId, 'vaccination');
-      const bundle = await exporting(() => exports.fhir(credentialOf(certificate), doses.map(credentialOf)));
+      const doses = await activeCertificates(db, request, request.query.refId, 'vaccination');
+      const bundle = await exporting(() => exports.fhir(credentialOf(doses.latest), doses.all.map(credentialOf)));
       return reply
         .type('application/fhir+json; charset=utf-8')
         .header('cache-control', 'private, no-store')
