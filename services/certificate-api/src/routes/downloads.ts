@@ -4,7 +4,7 @@ import { type CertificateRow, findActiveCertificates } from '@divoc/store';
 
 import { z } from 'zod';
 import type { Artifacts, PdfRenderer } from '../artifacts.js';
-import { activeCertificateById, latestCertificate } from '../lookup.js';
+import { activeCertificateById, activeCertificates, latestCertificate } from '../lookup.js';
 
 const ByCode = z.object({ preEnrollmentCode });
 const Language = z.object({
@@ -31,10 +31,16 @@ export const registerDownloadRoutes = (app: HttpApp, { db, artifacts, renderer }
     if (!available.includes(lang)) throw badRequest(`lang must be one of ${available.join(', ')}`);
     return lang;
   };
-  const sendPdf = async (reply: FastifyReply, certificate: CertificateRow, lang: string) => {
+  /** `history`: the beneficiary's active certificates when already read; otherwise read on a cache miss. */
+  const sendPdf = async (
+    reply: FastifyReply,
+    certificate: CertificateRow,
+    lang: string,
+    history?: CertificateRow[],
+  ) => {
     const pdf = await artifacts.pdf(
       certificate,
-      () => findActiveCertificates(db, certificate.preEnrollmentCode, certificate.kind),
+      async () => history ?? findActiveCertificates(db, certificate.preEnrollmentCode, certificate.kind),
       lang,
     );
     return reply
@@ -59,8 +65,8 @@ export const registerDownloadRoutes = (app: HttpApp, { db, artifacts, renderer }
       },
     },
     async (request, reply) => {
-      const certificate = await latestCertificate(db, request, request.params.preEnrollmentCode, 'vaccination');
-      return sendPdf(reply, certificate, language('vaccination', request.query.lang));
+      const { latest, all } = await activeCertificates(db, request, request.params.preEnrollmentCode, 'vaccination');
+      return sendPdf(reply, latest, language('vaccination', request.query.lang), all);
     },
   );
 
@@ -131,8 +137,8 @@ export const registerDownloadRoutes = (app: HttpApp, { db, artifacts, renderer }
       },
     },
     async (request, reply) => {
-      const certificate = await latestCertificate(db, request, request.params.preEnrollmentCode, 'test');
-      return sendPdf(reply, certificate, language('test', request.query.lang));
+      const { latest, all } = await activeCertificates(db, request, request.params.preEnrollmentCode, 'test');
+      return sendPdf(reply, latest, language('test', request.query.lang), all);
     },
   );
 };
