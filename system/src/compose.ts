@@ -5,7 +5,7 @@ import {
   type TravelExportKeys,
 } from '@divoc/certificate-api';
 import { loadExportKeys, TravelExportEnv, travelExportSettings } from '@divoc/certificate-api/settings';
-import { createCertificateProcessor, type RecipientDirectory } from '@divoc/certificate-processor';
+import { createCertificateProcessor } from '@divoc/certificate-processor';
 import { createCertificateSigner } from '@divoc/certificate-signer';
 import { credentialConfigFrom, IssuerEnv, type SigningKey } from '@divoc/credentials';
 import { createNotificationService } from '@divoc/notification-service';
@@ -19,6 +19,7 @@ import {
   type EventBus,
   InfrastructureEnv,
   type Logger,
+  type RecipientDirectory,
   type Registry,
 } from '@divoc/platform';
 import { createRevocationService } from '@divoc/revocation-service';

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { createKeycloakRecipientDirectory } from '@divoc/certificate-processor';
 import type { CertificationRequestV2 } from '@divoc/contracts';
+import { createKeycloakRecipientDirectory } from '@divoc/platform';
 import { realInfraEnv, useRealInfra } from '@divoc/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

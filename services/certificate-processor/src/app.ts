@@ -7,17 +7,11 @@ import {
   type EventBus,
   type HttpApp,
   type Logger,
+  type RecipientDirectory,
   type Registry,
 } from '@divoc/platform';
 import { createAckHandler } from './handle-acks.js';
 import { createProvisioningHandler } from './recipients/handle-certified.js';
-import type { RecipientDirectory } from './recipients/keycloak-directory.js';
-
-export {
-  createKeycloakRecipientDirectory,
-  KeycloakDirectoryError,
-  type RecipientDirectory,
-} from './recipients/keycloak-directory.js';
 
 export interface CertificateProcessorDeps {
   db: Database;

@@ -1,6 +1,12 @@
-import { EnvironmentError, envBoolean, envPort, InfrastructureEnv } from '@divoc/platform';
+import {
+  createKeycloakRecipientDirectory,
+  EnvironmentError,
+  envBoolean,
+  envPort,
+  InfrastructureEnv,
+  type RecipientDirectory,
+} from '@divoc/platform';
 import { z } from 'zod';
-import { createKeycloakRecipientDirectory, type RecipientDirectory } from './recipients/keycloak-directory.js';
 
 /** Every variable certificate-processor reads. */
 export const CertificateProcessorEnv = InfrastructureEnv.extend({

@@ -1,8 +1,14 @@
 import { CertifiedEvent, TOPICS, topicSpecs } from '@divoc/contracts';
-import { createMemoryBus, type EventBus, listDeadLetters, silentLogger } from '@divoc/platform';
+import {
+  createKeycloakRecipientDirectory,
+  createMemoryBus,
+  type EventBus,
+  KeycloakDirectoryError,
+  listDeadLetters,
+  silentLogger,
+} from '@divoc/platform';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProvisioningHandler } from '../src/recipients/handle-certified.js';
-import { createKeycloakRecipientDirectory, KeycloakDirectoryError } from '../src/recipients/keycloak-directory.js';
 import { type KeycloakAdminStandIn, startKeycloakAdminStandIn } from './keycloak-admin-stand-in.js';
 
 const CLIENT = { id: 'recipient-provisioner', secret: 'test-only-secret' };

@@ -1,6 +1,5 @@
 import { CertifiedEvent, mobileKey } from '@divoc/contracts';
-import type { BusMessage, HandleResult, Logger } from '@divoc/platform';
-import type { RecipientDirectory } from './keycloak-directory.js';
+import type { BusMessage, HandleResult, Logger, RecipientDirectory } from '@divoc/platform';
 
 /**
  * `certified` → a Keycloak account for each new beneficiary mobile number, after the certificate is
