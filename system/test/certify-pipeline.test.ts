@@ -1,6 +1,7 @@
 import type { CertificationRequestV2 } from '@divoc/contracts';
 import { verifyCredential } from '@divoc/credentials';
 import { findCertificateById } from '@divoc/store';
+import { useRealInfra } from '@divoc/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, loadFixture, startTestSystem, type TestSystem } from './harness.js';
 
@@ -93,6 +94,18 @@ describe('certify', () => {
       expect(signed.evidence[0].certificateId).toBe(status.certificateId);
       await expect(verifyCredential(signed, { trustedKeys: t.trustedKeys })).resolves.toMatchObject({ valid: true });
     }
+  });
+
+  it('stores credentials lz4-compressed on Postgres (PGlite, built without lz4, keeps pglz)', async () => {
+    const { rows } = await t.adapters.db.query<{ compression: string }>(
+      `SELECT attcompression AS compression FROM pg_attribute
+       WHERE attrelid = 'certificates'::regclass AND attname = 'credential'`,
+    );
+    expect(rows[0]?.compression).toBe(useRealInfra() ? 'l' : '');
+    const stored = await t.adapters.db.query<{ method: string | null }>(
+      'SELECT pg_column_compression(credential) AS method FROM certificates LIMIT 1',
+    );
+    expect(stored.rows[0]?.method).toBe(useRealInfra() ? 'lz4' : 'pglz');
   });
 
   it('issues 200 requests exactly once each (one batch of 100 and 100 single calls)', async () => {

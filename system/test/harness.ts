@@ -14,7 +14,7 @@ import {
   type Registry,
   silentLogger,
 } from '@divoc/platform';
-import { realInfraEnv, uniqueName, useRealInfra } from '@divoc/platform/testing';
+import { deleteKafkaTopics, realInfraEnv, uniqueName, useRealInfra } from '@divoc/platform/testing';
 import pg from 'pg';
 import { fixturePath } from '../../test-fixtures/index.js';
 import { type ComposedSystem, composeSystem, SystemEnv } from '../src/index.js';
@@ -86,6 +86,7 @@ export const startTestSystem = async ({
       await dropper.connect();
       await dropper.query(`DROP DATABASE IF EXISTS ${run} WITH (FORCE)`);
       await dropper.end();
+      await deleteKafkaTopics({ brokers: infra.KAFKA_BROKERS.split(','), prefix: `${run}.` });
     };
   }
   const env = parseEnv(SystemEnv, envInput);
