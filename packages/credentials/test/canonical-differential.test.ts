@@ -217,4 +217,38 @@ describe('fast canonicalization', () => {
     // meant to fall back (an invalid IRI or number, a proof type its contexts do not define).
     expect(canonicalizer.stats.fast).toBeGreaterThan(RUNS * 0.7);
   }, 300_000);
+
+  it('merges repeated nodes and triples exactly as rdf-canonize does (equal ids and values)', async () => {
+    const canonicalizer = createCanonicalizer(documentLoader);
+    const few = fc.constantFrom('a', 'b');
+    const sharedIri = fc.constantFrom('https://x.example/1', 'https://x.example/2');
+    // Two evidence entries drawn from a handful of values: often the same node, often the same triples.
+    const entry = fc.record({
+      id: sharedIri,
+      type: fc.constant(['Vaccination']),
+      batch: few,
+      vaccine: few,
+      dose: fc.constantFrom(1, 2),
+      totalDoses: fc.constant(2),
+    });
+    const document = fc.record({
+      '@context': fc.constant([CONTEXT_URLS.credentials, CONTEXT_URLS.divoc]),
+      type: fc.constant(['VerifiableCredential', 'ProofOfVaccinationCredential']),
+      credentialSubject: fc.record({ type: fc.constant('Person'), id: sharedIri, name: few }),
+      issuer: fc.constant('did:web:divoc.example'),
+      issuanceDate: fc.constant('2021-05-10T00:00:00Z'),
+      evidence: fc.array(entry, { minLength: 2, maxLength: 2 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(document, async (doc) => {
+        const [fast, reference] = await Promise.all([
+          outcome(canonicalizer.canonize(doc)),
+          outcome(canonizeGeneric(doc, documentLoader)),
+        ]);
+        expect(fast).toEqual(reference);
+      }),
+      { numRuns: 500 },
+    );
+    expect(canonicalizer.stats.fast).toBeGreaterThan(400);
+  }, 120_000);
 });

@@ -10,15 +10,27 @@ interface StoredEvent extends OutboxEvent {
   id: number;
 }
 
-/** Adds events to the outbox inside the caller's transaction; returns their ids. */
+/** Rows per INSERT: 3 parameters each, well under Postgres' 65,535 parameters per statement. */
+const INSERT_CHUNK = 5_000;
+
+/**
+ * Adds events to the outbox inside the caller's transaction; returns their ids, in order. The values
+ * go as statement parameters, which Postgres stores as sent — a JSON array parameter would make it
+ * parse and unescape every kilobyte-sized event first (a third more backend CPU per event).
+ */
 export const enqueueEvents = async (tx: Queryable, events: readonly OutboxEvent[]): Promise<number[]> => {
-  if (events.length === 0) return [];
-  const { rows } = await tx.query<{ id: number }>(
-    `INSERT INTO outbox (topic, key, value)
-     SELECT topic, key, value FROM jsonb_to_recordset($1::jsonb) AS e(topic text, key text, value text) RETURNING id`,
-    [JSON.stringify(events)],
-  );
-  return rows.map((row) => row.id);
+  const ids: number[] = [];
+  for (let start = 0; start < events.length; start += INSERT_CHUNK) {
+    const chunk = events.slice(start, start + INSERT_CHUNK);
+    const { rows } = await tx.query<{ id: number }>(
+      `INSERT INTO outbox (topic, key, value) VALUES ${chunk
+        .map((_, index) => `($${index * 3 + 1}, $${index * 3 + 2}, $${index * 3 + 3})`)
+        .join(', ')} RETURNING id`,
+      chunk.flatMap((event) => [event.topic, event.key, event.value]),
+    );
+    for (const row of rows) ids.push(row.id);
+  }
+  return ids;
 };
 
 export interface OutboxRelay {
@@ -43,6 +55,12 @@ export interface OutboxRelayOptions {
   sweepGraceMs?: number;
   /** First wait before this process retries its own failed publishes (default 500 ms, doubling to 30 s). */
   retryInitialMs?: number;
+  /**
+   * Published rows are deleted together, at most this long after publication (default 100 ms) or as
+   * soon as 1,000 are waiting: one DELETE — one more commit — per call would cost Postgres a third
+   * of the outbox's CPU.
+   */
+  deleteDelayMs?: number;
 }
 
 const publishGrouped = async (bus: EventBus, events: readonly OutboxEvent[]): Promise<void> => {
@@ -59,12 +77,14 @@ const publishGrouped = async (bus: EventBus, events: readonly OutboxEvent[]): Pr
 };
 
 const MAX_RETRY_MS = 30_000;
+const DELETE_BATCH = 1_000;
 
 /**
  * Publishes outbox events. The happy path publishes right after the commit (no polling delay). If
  * the bus refuses, this process retries its own events with backoff; a periodic sweep publishes rows
- * a crashed process left behind. A row is deleted only after the bus acknowledged it, so an event may
- * be published twice but never lost — consumers are idempotent by request id.
+ * a crashed process left behind. A row is deleted only after the bus acknowledged it (in batches,
+ * shortly after), so an event may be published twice but never lost — consumers are idempotent by
+ * request id.
  */
 export const createOutboxRelay = ({
   db,
@@ -73,15 +93,53 @@ export const createOutboxRelay = ({
   sweepIntervalMs = 5000,
   sweepGraceMs = 30_000,
   retryInitialMs = 500,
+  deleteDelayMs = 100,
 }: OutboxRelayOptions): OutboxRelay => {
   let stopped = false;
   const pending = new Map<number, OutboxEvent>();
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelay = retryInitialMs;
 
+  // --- deletion of published rows, batched ------------------------------------------------------
+  /** Published, not yet deleted. The sweep leaves these alone: publishing them again is pointless. */
+  const published = new Set<number>();
+  let deleteTimer: NodeJS.Timeout | undefined;
+  let deleting: Promise<void> | undefined;
+
+  const deletePublished = async (): Promise<void> => {
+    if (deleteTimer !== undefined) clearTimeout(deleteTimer);
+    deleteTimer = undefined;
+    const ids = [...published];
+    if (ids.length === 0) return;
+    try {
+      await db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]);
+      for (const id of ids) published.delete(id);
+    } catch (error) {
+      // They stay in `published` and go with the next batch; until then the sweep skips them.
+      logger.warn({ err: error, count: ids.length }, 'deleting published outbox rows failed; will retry');
+      scheduleDelete();
+    }
+  };
+  const flushDeletes = (): Promise<void> => {
+    deleting ??= deletePublished().finally(() => {
+      deleting = undefined;
+    });
+    return deleting;
+  };
+  function scheduleDelete(): void {
+    if (deleteTimer !== undefined || stopped) return;
+    deleteTimer = setTimeout(() => void flushDeletes(), deleteDelayMs);
+    deleteTimer.unref();
+  }
+  const markPublished = (ids: readonly number[]): void => {
+    for (const id of ids) published.add(id);
+    if (published.size >= DELETE_BATCH && deleting === undefined) void flushDeletes();
+    else scheduleDelete();
+  };
+
   const publishAndDelete = async (ids: readonly number[], events: readonly OutboxEvent[]) => {
     await publishGrouped(bus, events);
-    await db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]);
+    markPublished(ids);
   };
 
   const scheduleRetry = () => {
@@ -115,12 +173,15 @@ export const createOutboxRelay = ({
          ORDER BY id LIMIT 500`,
         [sweepGraceMs / 1000],
       );
-      const foreign = rows.filter((row) => !pending.has(row.id));
+      // Rows this process is still retrying or has published (deletion pending) are not foreign.
+      const foreign = rows.filter((row) => !pending.has(row.id) && !published.has(row.id));
       if (foreign.length === 0) return total;
       await publishAndDelete(
         foreign.map((row) => row.id),
         foreign,
       );
+      // Deleted before the next page is read, or the same rows would come back.
+      await flushDeletes();
       total += foreign.length;
     }
   };
@@ -159,6 +220,9 @@ export const createOutboxRelay = ({
       if (timer) clearInterval(timer);
       if (retryTimer) clearTimeout(retryTimer);
       await sweeping?.catch(() => 0);
+      // What was published is deleted now; rows left (database away) are swept by the next start.
+      await deleting;
+      await flushDeletes();
     },
   };
 };

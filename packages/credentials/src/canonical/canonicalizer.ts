@@ -1,7 +1,7 @@
 import jsonld, { type DocumentLoader } from 'jsonld';
-import { canonicalNQuads } from './label.js';
+import { canonicalNQuads, canonicalNQuadsOfTemplate } from './label.js';
 import { probeDocument, shapeOf } from './shape.js';
-import { compileTemplate, fillTemplate, type Template } from './template.js';
+import { compileTemplate, fillTemplate, hasDuplicateQuads, renderTemplate, type Template } from './template.js';
 
 /** The options jsonld-signatures uses: RDFC-1.0, no base IRI, and safe mode (dropped terms are errors). */
 const canonizeOptions = (documentLoader: DocumentLoader) =>
@@ -45,6 +45,10 @@ export const createCanonicalizer = (documentLoader: DocumentLoader): Canonicaliz
   };
 
   const fast = (template: Template, leaves: ReturnType<typeof shapeOf>['leaves']): string | undefined => {
+    const rendered = renderTemplate(template, leaves);
+    if (rendered === undefined) return undefined;
+    if (!hasDuplicateQuads(template, rendered)) return canonicalNQuadsOfTemplate(template, rendered);
+    // Equal leaves merged two triples: the general labelling works on the deduplicated set.
     const quads = fillTemplate(template, leaves);
     return quads === undefined ? undefined : canonicalNQuads(quads);
   };

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import type { FilledQuad } from './template.js';
+import { createHash, hash } from 'node:crypto';
+import type { FilledQuad, RenderedQuads, Template } from './template.js';
 
 /**
  * RDF Dataset Canonicalization (RDFC-1.0) for the common case where every blank node has a unique
@@ -46,6 +46,48 @@ export const canonicalNQuads = (quads: readonly FilledQuad[]): string | undefine
         quad.objectIsBlank ? canonical.get(quad.object) : quad.object
       } .\n`,
   );
+  lines.sort();
+  return lines.join('');
+};
+
+/**
+ * `canonicalNQuads` for a compiled template's distinct quads (see `hasDuplicateQuads`), using what the
+ * template precomputed: which quads mention which blank node. Same result, without grouping the quads
+ * again or building intermediate objects — this runs for every certificate signed and verified.
+ */
+export const canonicalNQuadsOfTemplate = (template: Template, rendered: RenderedQuads): string | undefined => {
+  const { quads, subjectBlank, objectBlank, related } = template;
+  const { subjects, objects } = rendered;
+  const blankCount = related.length;
+
+  const hashes = new Array<string>(blankCount);
+  for (let blank = 0; blank < blankCount; blank++) {
+    const lines = (related[blank] as number[]).map((index) => {
+      const subject = subjectBlank[index] as number;
+      const object = objectBlank[index] as number;
+      return `${subject < 0 ? subjects[index] : subject === blank ? '_:a' : '_:z'} ${
+        (quads[index] as { predicate: string }).predicate
+      } ${object < 0 ? objects[index] : object === blank ? '_:a' : '_:z'} .\n`;
+    });
+    lines.sort();
+    hashes[blank] = hash('sha256', lines.join(''));
+  }
+  const order = Array.from({ length: blankCount }, (_, blank) => blank);
+  order.sort((a, b) => ((hashes[a] as string) < (hashes[b] as string) ? -1 : 1));
+  const labels = new Array<string>(blankCount);
+  for (let rank = 0; rank < blankCount; rank++) {
+    const blank = order[rank] as number;
+    if (rank > 0 && hashes[order[rank - 1] as number] === hashes[blank]) return undefined;
+    labels[blank] = `_:c14n${rank}`;
+  }
+
+  const lines = quads.map((quad, index) => {
+    const subject = subjectBlank[index] as number;
+    const object = objectBlank[index] as number;
+    return `${subject < 0 ? subjects[index] : labels[subject]} ${quad.predicate} ${
+      object < 0 ? objects[index] : labels[object]
+    } .\n`;
+  });
   lines.sort();
   return lines.join('');
 };

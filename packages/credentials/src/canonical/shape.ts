@@ -17,6 +17,17 @@ export interface Shape {
   leaves: Leaf[];
 }
 
+/** Member names as they appear in shape keys (JSON-quoted), cached: documents repeat the same few dozen. */
+const quotedNames = new Map<string, string>();
+const quoted = (name: string): string => {
+  let text = quotedNames.get(name);
+  if (text === undefined) {
+    text = `${JSON.stringify(name)}:`;
+    if (quotedNames.size < 10_000) quotedNames.set(name, text);
+  }
+  return text;
+};
+
 /** Walks a JSON document once, returning its shape key and its leaf values. */
 export const shapeOf = (document: unknown): Shape => {
   const leaves: Leaf[] = [];
@@ -50,7 +61,7 @@ export const shapeOf = (document: unknown): Shape => {
           for (const name in record) {
             const member = record[name];
             if (member === undefined) continue;
-            key += `${JSON.stringify(name)}:`;
+            key += quoted(name);
             if (VERBATIM_KEYS.has(name)) key += JSON.stringify(member);
             else visit(member);
             key += ',';

@@ -24,6 +24,22 @@ interface TemplateQuad {
 export interface Template {
   quads: TemplateQuad[];
   blankLabels: string[];
+  /** Per quad, the index in `blankLabels` of its subject's blank node, or -1 (likewise its object's). */
+  subjectBlank: number[];
+  objectBlank: number[];
+  /** Per blank node, the quads that mention it (each once, in template order). */
+  related: number[][];
+  /**
+   * Quads that could come out identical to another quad for some leaf values (same predicate, and
+   * parts that are leaves or equal): only these need checking for RDF's set semantics.
+   */
+  collisionCandidates: number[];
+}
+
+/** A template's subjects and objects for one document, serialized; blank parts hold their probe label. */
+export interface RenderedQuads {
+  subjects: string[];
+  objects: string[];
 }
 
 /** A filled quad: serialized terms, blank nodes still carrying their probe label. */
@@ -99,28 +115,98 @@ export const compileTemplate = (quads: readonly Quad[], leafCount: number): Temp
     const asLiteral = literalUses[leaf] ?? 0;
     if (asIri > 0 ? asLiteral > 0 : asLiteral !== 1) return undefined;
   }
-  return { quads: compiled, blankLabels: [...blankLabels] };
+  return withLabelling(compiled, [...blankLabels]);
+};
+
+/** Two parts that can serialize to the same text for some leaf values. */
+const mayBeEqual = (a: Part, b: Part): boolean => {
+  if (a.kind === 'blank' || b.kind === 'blank') return a.kind === 'blank' && b.kind === 'blank' && a.label === b.label;
+  if (a.kind === 'text' && b.kind === 'text') return a.text === b.text;
+  return true;
+};
+
+/** Precomputes what labelling needs and does not depend on the leaves. */
+const withLabelling = (quads: TemplateQuad[], blankLabels: string[]): Template => {
+  const indexOf = new Map(blankLabels.map((label, index) => [label, index]));
+  const blankIndex = (part: Part) => (part.kind === 'blank' ? (indexOf.get(part.label) as number) : -1);
+  const subjectBlank = quads.map((quad) => blankIndex(quad.subject));
+  const objectBlank = quads.map((quad) => blankIndex(quad.object));
+  const related = blankLabels.map(() => [] as number[]);
+  quads.forEach((_, index) => {
+    const subject = subjectBlank[index] as number;
+    const object = objectBlank[index] as number;
+    if (subject >= 0) related[subject]?.push(index);
+    if (object >= 0 && object !== subject) related[object]?.push(index);
+  });
+  const candidates = new Set<number>();
+  for (let i = 0; i < quads.length; i++) {
+    for (let j = i + 1; j < quads.length; j++) {
+      const a = quads[i] as TemplateQuad;
+      const b = quads[j] as TemplateQuad;
+      if (a.predicate === b.predicate && mayBeEqual(a.subject, b.subject) && mayBeEqual(a.object, b.object)) {
+        candidates.add(i);
+        candidates.add(j);
+      }
+    }
+  }
+  return { quads, blankLabels, subjectBlank, objectBlank, related, collisionCandidates: [...candidates] };
 };
 
 /**
- * The document's quads, or undefined when a leaf value would make JSON-LD do something the template
- * does not (a relative or blank-node IRI, a non-integer number): the caller then canonicalizes generically.
+ * The template's terms for the document's leaves, or undefined when a leaf value would make JSON-LD
+ * do something the template does not (a relative or blank-node IRI, a non-integer number): the caller
+ * then canonicalizes generically.
  */
-export const fillTemplate = (template: Template, leaves: readonly Leaf[]): FilledQuad[] | undefined => {
-  const filled: FilledQuad[] = [];
-  const seen = new Set<string>();
-  for (const quad of template.quads) {
+export const renderTemplate = (template: Template, leaves: readonly Leaf[]): RenderedQuads | undefined => {
+  const count = template.quads.length;
+  const subjects = new Array<string>(count);
+  const objects = new Array<string>(count);
+  for (let index = 0; index < count; index++) {
+    const quad = template.quads[index] as TemplateQuad;
     const subject = render(quad.subject, leaves);
     const object = render(quad.object, leaves);
     if (subject === undefined || object === undefined) return undefined;
-    const subjectIsBlank = quad.subject.kind === 'blank';
-    const objectIsBlank = quad.object.kind === 'blank';
-    // RDF datasets are sets: two leaves may yield the same triple (e.g. equal ids merge nodes).
-    const identity = `${subjectIsBlank ? '_:' : ''}${subject} ${quad.predicate} ${objectIsBlank ? '_:' : ''}${object}`;
-    if (seen.has(identity)) continue;
-    seen.add(identity);
-    filled.push({ subject, subjectIsBlank, predicate: quad.predicate, object, objectIsBlank });
+    subjects[index] = subject;
+    objects[index] = object;
   }
+  return { subjects, objects };
+};
+
+const identityOf = (template: Template, rendered: RenderedQuads, index: number): string =>
+  `${(template.subjectBlank[index] as number) >= 0 ? '_:' : ''}${rendered.subjects[index]} ${
+    (template.quads[index] as TemplateQuad).predicate
+  } ${(template.objectBlank[index] as number) >= 0 ? '_:' : ''}${rendered.objects[index]}`;
+
+/** True when two quads came out identical (equal leaves can merge triples; an RDF dataset is a set). */
+export const hasDuplicateQuads = (template: Template, rendered: RenderedQuads): boolean => {
+  if (template.collisionCandidates.length === 0) return false;
+  const seen = new Set<string>();
+  for (const index of template.collisionCandidates) {
+    const identity = identityOf(template, rendered, index);
+    if (seen.has(identity)) return true;
+    seen.add(identity);
+  }
+  return false;
+};
+
+/** The document's quads, each distinct quad once, or undefined as for `renderTemplate`. */
+export const fillTemplate = (template: Template, leaves: readonly Leaf[]): FilledQuad[] | undefined => {
+  const rendered = renderTemplate(template, leaves);
+  if (rendered === undefined) return undefined;
+  const filled: FilledQuad[] = [];
+  const seen = new Set<string>();
+  template.quads.forEach((quad, index) => {
+    const identity = identityOf(template, rendered, index);
+    if (seen.has(identity)) return;
+    seen.add(identity);
+    filled.push({
+      subject: rendered.subjects[index] as string,
+      subjectIsBlank: quad.subject.kind === 'blank',
+      predicate: quad.predicate,
+      object: rendered.objects[index] as string,
+      objectIsBlank: quad.object.kind === 'blank',
+    });
+  });
   return filled;
 };
 
