@@ -86,6 +86,18 @@ describe.each(['RSA', 'ED25519'] as KeyType[])('%s credentials', (type) => {
     }
   });
 
+  it('fails when the proof options change, although equal options are hashed only once', async () => {
+    const signed = await sign();
+    // Verified right after signing: the proof options' hash comes from the cache, and must still bind them.
+    await expect(verifyCredential(signed, { trustedKeys })).resolves.toMatchObject({ valid: true });
+    const later = { ...signed, proof: { ...signed.proof, created: '2021-05-10T09:30:01Z' } };
+    expect((await verifyCredential(later, { trustedKeys })).valid).toBe(false);
+    const purpose = { ...signed, proof: { ...signed.proof, proofPurpose: 'authentication' } };
+    expect((await verifyCredential(purpose, { trustedKeys })).valid).toBe(false);
+    // And the original still verifies after the others were hashed.
+    await expect(verifyCredential(signed, { trustedKeys })).resolves.toMatchObject({ valid: true });
+  });
+
   it('fails when the values of any two same-typed fields of credentialSubject and evidence are swapped', async () => {
     const signed = await sign();
     const fields = [
