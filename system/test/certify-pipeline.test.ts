@@ -1,7 +1,7 @@
 import type { CertificationRequestV2 } from '@divoc/contracts';
 import { verifyCredential } from '@divoc/credentials';
-import { findCertificateById } from '@divoc/store';
 import { useRealInfra } from '@divoc/platform/testing';
+import { findCertificateById } from '@divoc/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, loadFixture, startTestSystem, type TestSystem } from './harness.js';
 
