@@ -96,15 +96,30 @@ describe('certify', () => {
     }
   });
 
-  it('stores credentials lz4-compressed on Postgres (PGlite, built without lz4, keeps pglz)', async () => {
-    const { rows } = await t.adapters.db.query<{ compression: string }>(
-      `SELECT attcompression AS compression FROM pg_attribute
+  it('stores each credential as the signer wrote it (json, key order kept), lz4-compressed on Postgres', async () => {
+    const { rows } = await t.adapters.db.query<{ type: string; compression: string }>(
+      `SELECT format_type(atttypid, atttypmod) AS type, attcompression AS compression FROM pg_attribute
        WHERE attrelid = 'certificates'::regclass AND attname = 'credential'`,
     );
-    expect(rows[0]?.compression).toBe(useRealInfra() ? 'l' : '');
-    const stored = await t.adapters.db.query<{ method: string | null }>(
-      'SELECT pg_column_compression(credential) AS method FROM certificates LIMIT 1',
+    // PGlite is built without lz4 and keeps pglz.
+    expect(rows[0]).toEqual({ type: 'json', compression: useRealInfra() ? 'l' : '' });
+    const stored = await t.adapters.db.query<{ text: string; method: string | null }>(
+      'SELECT credential::text AS text, pg_column_compression(credential) AS method FROM certificates LIMIT 1',
     );
+    const text = stored.rows[0]?.text as string;
+    // The builder's order (jsonb would have put "type" and "proof" first) and compact JSON.
+    expect(Object.keys(JSON.parse(text))).toEqual([
+      '@context',
+      'credentialSubject',
+      'issuer',
+      'issuanceDate',
+      'nonTransferable',
+      'type',
+      'evidence',
+      'credentialStatus',
+      'proof',
+    ]);
+    expect(text).toBe(JSON.stringify(JSON.parse(text)));
     expect(stored.rows[0]?.method).toBe(useRealInfra() ? 'lz4' : 'pglz');
   });
 

@@ -41,14 +41,15 @@ export class CertificateIdCollisionError extends Error {
 export const insertCertificates = async (tx: Queryable, rows: readonly NewCertificate[]): Promise<InsertOutcome[]> => {
   if (rows.length === 0) return [];
   // One JSON parameter instead of fifteen arrays: JSON.stringify is native, while pg escapes array
-  // literals element by element in JavaScript (measurably slow for kilobyte-sized credentials).
+  // literals element by element in JavaScript (measurably slow for kilobyte-sized credentials). As
+  // json (not jsonb) each credential's text is stored as it appears here, key order included.
   const inserted = await tx.query<{ request_id: string; certificate_id: string }>(
     `INSERT INTO certificates (certificate_id, request_id, kind, pre_enrollment_code, program_id, dose, total_doses, slot,
                                credential, name, mobile, email, issued_at, previous_certificate_id, revision)
      SELECT certificate_id, request_id, kind, pre_enrollment_code, program_id, dose, total_doses, slot,
             credential, name, mobile, email, issued_at, previous_certificate_id, revision
-     FROM jsonb_to_recordset($1::jsonb) AS r(certificate_id text, request_id text, kind text, pre_enrollment_code text,
-       program_id text, dose int, total_doses int, slot text, credential jsonb, name text, mobile text, email text,
+     FROM json_to_recordset($1::json) AS r(certificate_id text, request_id text, kind text, pre_enrollment_code text,
+       program_id text, dose int, total_doses int, slot text, credential json, name text, mobile text, email text,
        issued_at timestamptz, previous_certificate_id text, revision int)
      ON CONFLICT DO NOTHING
      RETURNING request_id, certificate_id`,
