@@ -1,7 +1,6 @@
 -- Certificates keep the credential exactly as the signer wrote it: json stores the text, while jsonb
 -- re-serializes it with its keys re-ordered (shortest first). Downloads and QR codes then carry the
--- signed JSON in the builder's key order, which also deflates ~12 bytes smaller (the DDCC credential
--- with its status entry: 1,069 -> 1,057 bytes of zip with Ed25519, QR version 27 -> 26). Inserting json
+-- signed JSON in the builder's key order, which also deflates ~12 bytes smaller (decision 0020). Inserting json
 -- only validates the text: 30 -> 21 µs of Postgres CPU per certificate. The print desk's search uses
 -- the -> and ->> operators, which json has too.
 ALTER TABLE certificates ALTER COLUMN credential TYPE json USING credential::json;
