@@ -21,6 +21,7 @@ import {
 import { createLogger } from '../src/logging.js';
 import { createMetricsRegistry, type Registry } from '../src/metrics.js';
 import { realInfraEnv, uniqueName, useRealInfra } from '../src/testing/infra.js';
+import { deleteKafkaTopics } from '../src/testing/kafka-topics.js';
 
 const real = useRealInfra();
 const PARTITIONS = 3;
@@ -47,9 +48,15 @@ const openBus = (options: { metrics?: Registry; brokers?: string[] } = {}): Even
   return bus;
 };
 
-/** A new topic (and its dead-letter topic) with PARTITIONS partitions. */
+/** A new topic (and its dead-letter topic) with PARTITIONS partitions, deleted after the test. */
 const newTopic = async (bus: EventBus): Promise<string> => {
   const topic = uniqueName('bus-test');
+  // Registered first, so it runs after the buses are closed (cleanups run in reverse).
+  if (real) {
+    cleanups.unshift(async () => {
+      await deleteKafkaTopics({ brokers: realInfraEnv().KAFKA_BROKERS.split(','), prefix: topic });
+    });
+  }
   await bus.ensureTopics([
     { topic, partitions: PARTITIONS },
     { topic: `${topic}.dlq`, partitions: 1 },

@@ -32,7 +32,7 @@ import {
   type Logger,
   loadDefaultConfig,
 } from '@divoc/platform';
-import { realInfraEnv, uniqueName, useRealInfra } from '@divoc/platform/testing';
+import { deleteKafkaTopics, realInfraEnv, uniqueName, useRealInfra } from '@divoc/platform/testing';
 import { migrate } from '@divoc/store';
 import { simpleParser } from 'mailparser';
 import pg from 'pg';
@@ -84,6 +84,7 @@ export const openPorts = async (logger: Logger): Promise<Ports> => {
       await dropper.connect();
       await dropper.query(`DROP DATABASE IF EXISTS ${run} WITH (FORCE)`);
       await dropper.end();
+      await deleteKafkaTopics({ brokers: infra.KAFKA_BROKERS.split(','), prefix: `${run}.` });
     });
     const url = new URL(infra.DATABASE_URL);
     url.pathname = `/${run}`;
