@@ -66,15 +66,32 @@ export const VaccineIcdConfig = z
   });
 export type VaccineIcdConfig = z.infer<typeof VaccineIcdConfig>;
 
-/** Finds the entry whose name or alias equals the given vaccine name after normalisation. */
-export const findVaccine = (config: VaccineIcdConfig, vaccineName: string): VaccineIcdConfig[number] | undefined => {
-  const wanted = normaliseName(vaccineName);
-  return config.find(
-    (entry) =>
-      normaliseName(entry.vaccineName) === wanted ||
-      (entry.aliases ?? []).some((alias) => normaliseName(alias) === wanted),
-  );
+/**
+ * Normalised name → entry, built once per configuration value. Every certify call looks a vaccine up
+ * (the gateway for each item, the signer for each credential); normalising every name and alias each
+ * time cost more than building the credential. A configuration value is replaced, never mutated, when
+ * etcd changes, so the index of the old value is simply dropped with it.
+ */
+const vaccineIndexes = new WeakMap<VaccineIcdConfig, Map<string, VaccineIcdConfig[number]>>();
+const vaccineIndex = (config: VaccineIcdConfig): Map<string, VaccineIcdConfig[number]> => {
+  let index = vaccineIndexes.get(config);
+  if (index === undefined) {
+    index = new Map();
+    for (const entry of config) {
+      for (const name of [entry.vaccineName, ...(entry.aliases ?? [])]) {
+        const key = normaliseName(name);
+        // The first entry wins, as a linear search would (the schema refuses duplicates anyway).
+        if (!index.has(key)) index.set(key, entry);
+      }
+    }
+    vaccineIndexes.set(config, index);
+  }
+  return index;
 };
+
+/** Finds the entry whose name or alias equals the given vaccine name after normalisation. */
+export const findVaccine = (config: VaccineIcdConfig, vaccineName: string): VaccineIcdConfig[number] | undefined =>
+  vaccineIndex(config).get(normaliseName(vaccineName));
 
 /** Cross-key rule: every code that VACCINE_ICD points at must be described in ICD. */
 export const checkVaccineCodesKnown = (vaccines: VaccineIcdConfig, icd: IcdConfig): string[] =>
