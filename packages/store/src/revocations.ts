@@ -8,19 +8,37 @@ export interface RevokedCertificate {
   dose: number;
 }
 
-/** The active certificate holding a slot, locked until the transaction ends. */
+type Slot = { preEnrollmentCode: string; programId?: string | undefined; kind: CertificateKind; slot: string };
+
+const ACTIVE_IN_SLOT = `SELECT certificate_id AS "certificateId", revision FROM certificates
+  WHERE pre_enrollment_code = $1 AND coalesce(program_id, '') = $2 AND kind = $3 AND slot = $4 AND status = 'active'`;
+const slotParams = (slot: Slot) => [slot.preEnrollmentCode, slot.programId ?? '', slot.kind, slot.slot];
+
+/** The active certificate holding a slot, as of now (no lock: for checks outside a transaction). */
+export const findActiveCertificate = async (
+  db: Queryable,
+  slot: Slot,
+): Promise<{ certificateId: string; revision: number } | undefined> =>
+  (await db.query<{ certificateId: string; revision: number }>(ACTIVE_IN_SLOT, slotParams(slot))).rows[0];
+
+/**
+ * The active certificate holding a slot, locked until the transaction ends. If another transaction
+ * replaced it while this one waited for the lock, Postgres (READ COMMITTED) skips the superseded row
+ * and cannot see its replacement in the same statement; a second statement locks the replacement.
+ */
 export const lockActiveCertificate = async (
   tx: Queryable,
-  slot: { preEnrollmentCode: string; programId?: string | undefined; kind: CertificateKind; slot: string },
-): Promise<{ certificateId: string; revision: number } | undefined> =>
-  (
-    await tx.query<{ certificateId: string; revision: number }>(
-      `SELECT certificate_id AS "certificateId", revision FROM certificates
-       WHERE pre_enrollment_code = $1 AND coalesce(program_id, '') = $2 AND kind = $3 AND slot = $4 AND status = 'active'
-       FOR UPDATE`,
-      [slot.preEnrollmentCode, slot.programId ?? '', slot.kind, slot.slot],
-    )
-  ).rows[0];
+  slot: Slot,
+): Promise<{ certificateId: string; revision: number } | undefined> => {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const { rows } = await tx.query<{ certificateId: string; revision: number }>(
+      `${ACTIVE_IN_SLOT} FOR UPDATE`,
+      slotParams(slot),
+    );
+    if (rows[0] !== undefined) return rows[0];
+  }
+  return undefined;
+};
 
 /** How many updates were made for a dose so far (every certificate of the slot after the first). */
 export const countUpdates = async (

@@ -1,39 +1,19 @@
-import {
-  createMemoryBus,
-  createPgliteDatabase,
-  createPostgresDatabase,
-  type Database,
-  silentLogger,
-} from '@divoc/platform';
-import { realInfraEnv, uniqueName, useRealInfra } from '@divoc/platform/testing';
+import { createMemoryBus, type Database, silentLogger } from '@divoc/platform';
+import { uniqueName } from '@divoc/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOutboxRelay, enqueueEvents, migrate, type OutboxEvent } from '../src/index.js';
+import { createOutboxRelay, enqueueEvents, type OutboxEvent } from '../src/index.js';
+import { openTestDatabase } from './support.js';
 
 /** The transactional outbox on Postgres (`pnpm test:infra`) and PGlite (`pnpm test`). */
 let db: Database;
-let dropDatabase = async () => {};
+let drop = async () => {};
 
 beforeAll(async () => {
-  if (useRealInfra()) {
-    const name = uniqueName('outbox').replace(/-/g, '_');
-    const admin = createPostgresDatabase({ url: realInfraEnv().DATABASE_URL, maxConnections: 1 });
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(realInfraEnv().DATABASE_URL);
-    url.pathname = `/${name}`;
-    db = createPostgresDatabase({ url: url.toString() });
-    dropDatabase = async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.close();
-    };
-  } else {
-    db = await createPgliteDatabase();
-  }
-  await migrate(db);
+  ({ db, drop } = await openTestDatabase());
 });
 
 afterAll(async () => {
-  await db?.close();
-  await dropDatabase();
+  await drop();
 });
 
 const events = (count: number, tag: string): OutboxEvent[] =>

@@ -7,7 +7,7 @@ import {
   MAX_BATCH_ITEMS,
 } from '@divoc/contracts';
 import { type Database, type HttpApp, HttpError } from '@divoc/platform';
-import { countUpdates, lockActiveCertificate } from '@divoc/store';
+import { countUpdates, findActiveCertificate } from '@divoc/store';
 import { z } from 'zod';
 import type { Acceptor } from '../accept.js';
 import { AcceptedBatchSchema, IdempotencyHeaders } from './schemas.js';
@@ -57,7 +57,9 @@ export const registerUpdateRoutes = (app: HttpApp, { acceptor, db, updateLimit }
             kind: 'vaccination' as const,
             slot: String(payload.vaccination.dose),
           };
-          const current = await lockActiveCertificate(db, slot);
+          // A plain read: a lock outside a transaction protects nothing, and while the signer replaces
+          // this dose's certificate a locking read would wait for it and then find neither row.
+          const current = await findActiveCertificate(db, slot);
           if (current === undefined) {
             problems.push({
               index,
