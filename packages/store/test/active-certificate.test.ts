@@ -1,6 +1,5 @@
-import type { Database } from '@divoc/platform';
 import { useRealInfra } from '@divoc/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   findActiveCertificate,
   insertCertificates,
@@ -8,19 +7,10 @@ import {
   type NewCertificate,
   supersede,
 } from '../src/index.js';
-import { openTestDatabase } from './support.js';
+import { useTestDatabase } from './support.js';
 
 /** The one active certificate of a dose, read while the signer replaces it (an update). */
-let db: Database;
-let drop = async () => {};
-
-beforeAll(async () => {
-  ({ db, drop } = await openTestDatabase());
-});
-
-afterAll(async () => {
-  await drop();
-});
+const store = useTestDatabase();
 
 const certificate = (id: string, code: string, revision: number): NewCertificate => ({
   certificateId: id,
@@ -49,7 +39,7 @@ const replaceWhenReleased = (code: string, previous: string, next: string, relea
   const holding = new Promise<void>((resolve) => {
     locked = resolve;
   });
-  const done = db.transaction(async (tx) => {
+  const done = store.db.transaction(async (tx) => {
     await lockActiveCertificate(tx, slotOf(code));
     await supersede(tx, {
       oldCertificateId: previous,
@@ -67,9 +57,9 @@ const replaceWhenReleased = (code: string, previous: string, next: string, relea
 
 describe('the active certificate of a dose', () => {
   it('is found, locked and replaced in one transaction', async () => {
-    await insertCertificates(db, [certificate('A0', 'CODE-A', 1)]);
-    expect(await findActiveCertificate(db, slotOf('CODE-A'))).toEqual({ certificateId: 'A0', revision: 1 });
-    await db.transaction(async (tx) => {
+    await insertCertificates(store.db, [certificate('A0', 'CODE-A', 1)]);
+    expect(await findActiveCertificate(store.db, slotOf('CODE-A'))).toEqual({ certificateId: 'A0', revision: 1 });
+    await store.db.transaction(async (tx) => {
       expect(await lockActiveCertificate(tx, slotOf('CODE-A'))).toEqual({ certificateId: 'A0', revision: 1 });
       await supersede(tx, {
         oldCertificateId: 'A0',
@@ -80,15 +70,15 @@ describe('the active certificate of a dose', () => {
       });
       await insertCertificates(tx, [{ ...certificate('A1', 'CODE-A', 2), previousCertificateId: 'A0' }]);
     });
-    expect(await findActiveCertificate(db, slotOf('CODE-A'))).toEqual({ certificateId: 'A1', revision: 2 });
-    expect(await findActiveCertificate(db, slotOf('CODE-NONE'))).toBeUndefined();
+    expect(await findActiveCertificate(store.db, slotOf('CODE-A'))).toEqual({ certificateId: 'A1', revision: 2 });
+    expect(await findActiveCertificate(store.db, slotOf('CODE-NONE'))).toBeUndefined();
   });
 
   // Concurrency needs two connections; PGlite has one and runs transactions one after the other.
   it.runIf(useRealInfra())(
     'is never missing while an update replaces it: a plain read sees the old one, a waiting lock gets the new one',
     async () => {
-      await insertCertificates(db, [certificate('B0', 'CODE-B', 1)]);
+      await insertCertificates(store.db, [certificate('B0', 'CODE-B', 1)]);
       let release!: () => void;
       const released = new Promise<void>((resolve) => {
         release = resolve;
@@ -96,15 +86,15 @@ describe('the active certificate of a dose', () => {
       const update = replaceWhenReleased('CODE-B', 'B0', 'B1', released);
       await update.holding;
       // The gateway's check during the signer's transaction: not blocked, and sees the committed state.
-      expect(await findActiveCertificate(db, slotOf('CODE-B'))).toEqual({ certificateId: 'B0', revision: 1 });
+      expect(await findActiveCertificate(store.db, slotOf('CODE-B'))).toEqual({ certificateId: 'B0', revision: 1 });
       // Another transaction that wants the dose's certificate waits for the lock...
-      const waiting = db.transaction((tx) => lockActiveCertificate(tx, slotOf('CODE-B')));
+      const waiting = store.db.transaction((tx) => lockActiveCertificate(tx, slotOf('CODE-B')));
       await new Promise((resolve) => setTimeout(resolve, 200));
       release();
       await update.done;
       // ...and then locks the replacement (one statement alone would see neither row).
       await expect(waiting).resolves.toEqual({ certificateId: 'B1', revision: 2 });
-      expect(await findActiveCertificate(db, slotOf('CODE-B'))).toEqual({ certificateId: 'B1', revision: 2 });
+      expect(await findActiveCertificate(store.db, slotOf('CODE-B'))).toEqual({ certificateId: 'B1', revision: 2 });
     },
   );
 });

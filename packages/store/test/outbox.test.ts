@@ -1,20 +1,11 @@
-import { createMemoryBus, type Database, silentLogger } from '@divoc/platform';
+import { createMemoryBus, silentLogger } from '@divoc/platform';
 import { uniqueName } from '@divoc/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOutboxRelay, enqueueEvents, type OutboxEvent } from '../src/index.js';
-import { openTestDatabase } from './support.js';
+import { useTestDatabase } from './support.js';
 
 /** The transactional outbox on Postgres (`pnpm test:infra`) and PGlite (`pnpm test`). */
-let db: Database;
-let drop = async () => {};
-
-beforeAll(async () => {
-  ({ db, drop } = await openTestDatabase());
-});
-
-afterAll(async () => {
-  await drop();
-});
+const store = useTestDatabase();
 
 const events = (count: number, tag: string): OutboxEvent[] =>
   Array.from({ length: count }, (_, index) => ({
@@ -25,9 +16,9 @@ const events = (count: number, tag: string): OutboxEvent[] =>
   }));
 
 const outboxCount = async () =>
-  (await db.query<{ count: number }>('SELECT count(*)::int AS count FROM outbox')).rows[0]?.count ?? -1;
+  (await store.db.query<{ count: number }>('SELECT count(*)::int AS count FROM outbox')).rows[0]?.count ?? -1;
 
-const clearOutbox = () => db.query('DELETE FROM outbox');
+const clearOutbox = () => store.db.query('DELETE FROM outbox');
 
 /** Collects what the bus delivers on `certify`. */
 const collect = async (bus: ReturnType<typeof createMemoryBus>) => {
@@ -55,10 +46,10 @@ describe('outbox', () => {
   it('stores events as given and returns their ids in order, also past one statement of rows', async () => {
     await clearOutbox();
     const batch = events(12_000, 'many');
-    const ids = await db.transaction((tx) => enqueueEvents(tx, batch));
+    const ids = await store.db.transaction((tx) => enqueueEvents(tx, batch));
     expect(ids).toHaveLength(batch.length);
     expect(ids.every((id, index) => index === 0 || id > (ids[index - 1] as number))).toBe(true);
-    const { rows } = await db.query<{ id: number; key: string | null; value: string }>(
+    const { rows } = await store.db.query<{ id: number; key: string | null; value: string }>(
       'SELECT id, key, value FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY id',
       [[ids[0], ids[6999], ids[11_999]]],
     );
@@ -71,9 +62,15 @@ describe('outbox', () => {
     await clearOutbox();
     const bus = createMemoryBus();
     const seen = await collect(bus);
-    const relay = createOutboxRelay({ db, bus, logger: silentLogger(), sweepIntervalMs: 0, deleteDelayMs: 50 });
+    const relay = createOutboxRelay({
+      db: store.db,
+      bus,
+      logger: silentLogger(),
+      sweepIntervalMs: 0,
+      deleteDelayMs: 50,
+    });
     const batch = events(30, 'now');
-    const ids = await db.transaction((tx) => enqueueEvents(tx, batch));
+    const ids = await store.db.transaction((tx) => enqueueEvents(tx, batch));
     await relay.publishCommitted(ids, batch);
     await waitFor(async () => seen.length === 30);
     // Partitions are delivered independently: compare as sets.
@@ -87,9 +84,15 @@ describe('outbox', () => {
   it('deletes what it published when it stops, without waiting for the delay', async () => {
     await clearOutbox();
     const bus = createMemoryBus();
-    const relay = createOutboxRelay({ db, bus, logger: silentLogger(), sweepIntervalMs: 0, deleteDelayMs: 60_000 });
+    const relay = createOutboxRelay({
+      db: store.db,
+      bus,
+      logger: silentLogger(),
+      sweepIntervalMs: 0,
+      deleteDelayMs: 60_000,
+    });
     const batch = events(5, 'stop');
-    const ids = await db.transaction((tx) => enqueueEvents(tx, batch));
+    const ids = await store.db.transaction((tx) => enqueueEvents(tx, batch));
     await relay.publishCommitted(ids, batch);
     expect(await outboxCount()).toBe(5);
     await relay.stop();
@@ -102,7 +105,7 @@ describe('outbox', () => {
     const bus = createMemoryBus();
     const seen = await collect(bus);
     const relay = createOutboxRelay({
-      db,
+      db: store.db,
       bus,
       logger: silentLogger(),
       sweepIntervalMs: 0,
@@ -111,10 +114,10 @@ describe('outbox', () => {
     });
     // Published by this relay, deletion still pending: the sweep must not publish these again.
     const own = events(3, 'own');
-    await relay.publishCommitted(await db.transaction((tx) => enqueueEvents(tx, own)), own);
+    await relay.publishCommitted(await store.db.transaction((tx) => enqueueEvents(tx, own)), own);
     // Committed by a process that crashed before publishing: 1,200 rows, more than one sweep page.
     const left = events(1200, 'left');
-    await db.transaction((tx) => enqueueEvents(tx, left));
+    await store.db.transaction((tx) => enqueueEvents(tx, left));
     expect(await relay.sweep()).toBe(1200);
     await waitFor(async () => seen.length === 1203);
     expect(seen.filter((message) => message.value.includes('"own"'))).toHaveLength(3);

@@ -1,5 +1,6 @@
 import { createPgliteDatabase, createPostgresDatabase, type Database } from '@divoc/platform';
 import { realInfraEnv, uniqueName, useRealInfra } from '@divoc/platform/testing';
+import { afterAll, beforeAll } from 'vitest';
 import { migrate } from '../src/index.js';
 
 /**
@@ -27,4 +28,15 @@ export const openTestDatabase = async (): Promise<{ db: Database; drop: () => Pr
       await admin.close();
     },
   };
+};
+
+/** Opens a test database before the file's tests and drops it after them; `db` is set once they run. */
+export const useTestDatabase = (): { db: Database } => {
+  const store = {} as { db: Database };
+  let drop = async () => {};
+  beforeAll(async () => {
+    ({ db: store.db, drop } = await openTestDatabase());
+  });
+  afterAll(() => drop());
+  return store;
 };
