@@ -42,6 +42,15 @@ const waitFor = async (condition: () => Promise<boolean>, timeoutMs = 5000) => {
   }
 };
 
+/** An empty outbox, a memory bus and a relay on them (no sweep timer). */
+const startRelay = async (options: { deleteDelayMs: number; sweepGraceMs?: number }) => {
+  await clearOutbox();
+  const bus = createMemoryBus();
+  const seen = await collect(bus);
+  const relay = createOutboxRelay({ db: store.db, bus, logger: silentLogger(), sweepIntervalMs: 0, ...options });
+  return { bus, relay, seen };
+};
+
 describe('outbox', () => {
   it('stores events as given and returns their ids in order, also past one statement of rows', async () => {
     await clearOutbox();
@@ -59,16 +68,7 @@ describe('outbox', () => {
   });
 
   it('publishes committed events, then deletes their rows in one batch shortly after', async () => {
-    await clearOutbox();
-    const bus = createMemoryBus();
-    const seen = await collect(bus);
-    const relay = createOutboxRelay({
-      db: store.db,
-      bus,
-      logger: silentLogger(),
-      sweepIntervalMs: 0,
-      deleteDelayMs: 50,
-    });
+    const { bus, relay, seen } = await startRelay({ deleteDelayMs: 50 });
     const batch = events(30, 'now');
     const ids = await store.db.transaction((tx) => enqueueEvents(tx, batch));
     await relay.publishCommitted(ids, batch);
@@ -82,15 +82,7 @@ describe('outbox', () => {
   });
 
   it('deletes what it published when it stops, without waiting for the delay', async () => {
-    await clearOutbox();
-    const bus = createMemoryBus();
-    const relay = createOutboxRelay({
-      db: store.db,
-      bus,
-      logger: silentLogger(),
-      sweepIntervalMs: 0,
-      deleteDelayMs: 60_000,
-    });
+    const { bus, relay } = await startRelay({ deleteDelayMs: 60_000 });
     const batch = events(5, 'stop');
     const ids = await store.db.transaction((tx) => enqueueEvents(tx, batch));
     await relay.publishCommitted(ids, batch);
@@ -101,17 +93,7 @@ describe('outbox', () => {
   });
 
   it('sweeps rows a crashed process left, once, and not rows it published itself', async () => {
-    await clearOutbox();
-    const bus = createMemoryBus();
-    const seen = await collect(bus);
-    const relay = createOutboxRelay({
-      db: store.db,
-      bus,
-      logger: silentLogger(),
-      sweepIntervalMs: 0,
-      sweepGraceMs: 0,
-      deleteDelayMs: 60_000,
-    });
+    const { bus, relay, seen } = await startRelay({ deleteDelayMs: 60_000, sweepGraceMs: 0 });
     // Published by this relay, deletion still pending: the sweep must not publish these again.
     const own = events(3, 'own');
     await relay.publishCommitted(await store.db.transaction((tx) => enqueueEvents(tx, own)), own);
