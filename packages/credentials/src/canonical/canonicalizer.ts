@@ -1,7 +1,7 @@
 import jsonld, { type DocumentLoader } from 'jsonld';
 import { canonicalNQuads, canonicalNQuadsOfTemplate } from './label.js';
 import { probeDocument, shapeOf } from './shape.js';
-import { compileTemplate, fillTemplate, hasDuplicateQuads, renderTemplate, type Template } from './template.js';
+import { compileTemplate, distinctQuads, hasDuplicateQuads, renderTemplate, type Template } from './template.js';
 
 /** The options jsonld-signatures uses: RDFC-1.0, no base IRI, and safe mode (dropped terms are errors). */
 const canonizeOptions = (documentLoader: DocumentLoader) =>
@@ -49,8 +49,7 @@ export const createCanonicalizer = (documentLoader: DocumentLoader): Canonicaliz
     if (rendered === undefined) return undefined;
     if (!hasDuplicateQuads(template, rendered)) return canonicalNQuadsOfTemplate(template, rendered);
     // Equal leaves merged two triples: the general labelling works on the deduplicated set.
-    const quads = fillTemplate(template, leaves);
-    return quads === undefined ? undefined : canonicalNQuads(quads);
+    return canonicalNQuads(distinctQuads(template, rendered));
   };
 
   return {

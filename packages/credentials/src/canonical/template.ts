@@ -189,10 +189,8 @@ export const hasDuplicateQuads = (template: Template, rendered: RenderedQuads): 
   return false;
 };
 
-/** The document's quads, each distinct quad once, or undefined as for `renderTemplate`. */
-export const fillTemplate = (template: Template, leaves: readonly Leaf[]): FilledQuad[] | undefined => {
-  const rendered = renderTemplate(template, leaves);
-  if (rendered === undefined) return undefined;
+/** The rendered quads as a set: each distinct quad once, in template order. */
+export const distinctQuads = (template: Template, rendered: RenderedQuads): FilledQuad[] => {
   const filled: FilledQuad[] = [];
   const seen = new Set<string>();
   template.quads.forEach((quad, index) => {
