@@ -39,6 +39,7 @@ export const Person = z.object({
   nationality: optional,
   address: PostalAddress.optional(),
 });
+export type Person = z.infer<typeof Person>;
 
 const Named = z.object({ name: text });
 const Facility = z.object({ name: text, address: PostalAddress.optional() });
@@ -66,6 +67,7 @@ export const VaccinationEvidence = z.object({
   dose: z.number().int().min(1),
   totalDoses: z.number().int().min(1),
 });
+export type VaccinationEvidence = z.infer<typeof VaccinationEvidence>;
 
 export const TestEvidence = z.object({
   ...evidenceCommon,
@@ -78,6 +80,7 @@ export const TestEvidence = z.object({
   resultTimestamp: text,
   result: text,
 });
+export type TestEvidence = z.infer<typeof TestEvidence>;
 
 /** The `credentialStatus` entry pointing at the status list bit of this credential. */
 export const CredentialStatus = z.object({
