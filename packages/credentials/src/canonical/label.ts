@@ -1,5 +1,12 @@
 import { createHash, hash } from 'node:crypto';
-import type { FilledQuad, RenderedQuads, Template } from './template.js';
+import {
+  compareText,
+  type FilledQuad,
+  type RelatedQuads,
+  type RenderedQuads,
+  type SubjectGroup,
+  type Template,
+} from './template.js';
 
 /**
  * RDF Dataset Canonicalization (RDFC-1.0) for the common case where every blank node has a unique
@@ -52,28 +59,34 @@ export const canonicalNQuads = (quads: readonly FilledQuad[]): string | undefine
 
 /**
  * `canonicalNQuads` for a compiled template's distinct quads (see `hasDuplicateQuads`), using what the
- * template precomputed: which quads mention which blank node. Same result, without grouping the quads
- * again or building intermediate objects — this runs for every certificate signed and verified.
+ * template precomputed: which quads mention which blank node, and the order lines of one subject sort
+ * in. Same result without grouping or sorting whole sets of lines again — this runs for every
+ * certificate signed and verified.
  */
 export const canonicalNQuadsOfTemplate = (template: Template, rendered: RenderedQuads): string | undefined => {
-  const { quads, subjectBlank, objectBlank, related } = template;
+  const { quads, subjectBlank, objectBlank, related, subjectGroups } = template;
   const { subjects, objects } = rendered;
   const blankCount = related.length;
 
+  // First-degree hashes: each blank node's quads with itself as _:a and other blank nodes as _:z.
   const hashes = new Array<string>(blankCount);
   for (let blank = 0; blank < blankCount; blank++) {
-    const lines = (related[blank] as number[]).map((index) => {
-      const subject = subjectBlank[index] as number;
+    const { iriSubject, asSubject, asSubjectRepeatsPredicate, fromOtherBlank } = related[blank] as RelatedQuads;
+    const line = (index: number) => {
       const object = objectBlank[index] as number;
-      return `${subject < 0 ? subjects[index] : subject === blank ? '_:a' : '_:z'} ${
-        (quads[index] as { predicate: string }).predicate
-      } ${object < 0 ? objects[index] : object === blank ? '_:a' : '_:z'} .\n`;
-    });
-    lines.sort();
-    hashes[blank] = hash('sha256', lines.join(''));
+      const subject = subjectBlank[index] as number;
+      return `${subject < 0 ? subjects[index] : subject === blank ? '_:a' : '_:z'} ${(quads[index] as { predicate: string }).predicate} ${
+        object < 0 ? objects[index] : object === blank ? '_:a' : '_:z'
+      } .\n`;
+    };
+    const fromIris = iriSubject.map(line);
+    const own = asSubject.map(line);
+    if (fromIris.length > 1) fromIris.sort();
+    if (asSubjectRepeatsPredicate) own.sort();
+    hashes[blank] = hash('sha256', fromIris.join('') + own.join('') + fromOtherBlank.map(line).join(''));
   }
   const order = Array.from({ length: blankCount }, (_, blank) => blank);
-  order.sort((a, b) => ((hashes[a] as string) < (hashes[b] as string) ? -1 : 1));
+  order.sort((a, b) => compareText(hashes[a] as string, hashes[b] as string));
   const labels = new Array<string>(blankCount);
   for (let rank = 0; rank < blankCount; rank++) {
     const blank = order[rank] as number;
@@ -81,13 +94,27 @@ export const canonicalNQuadsOfTemplate = (template: Template, rendered: Rendered
     labels[blank] = `_:c14n${rank}`;
   }
 
-  const lines = quads.map((quad, index) => {
+  // Lines sort by subject first, so each subject's lines (already in predicate order) stay together.
+  const line = (index: number) => {
     const subject = subjectBlank[index] as number;
     const object = objectBlank[index] as number;
-    return `${subject < 0 ? subjects[index] : labels[subject]} ${quad.predicate} ${
+    return `${subject < 0 ? subjects[index] : labels[subject]} ${(quads[index] as { predicate: string }).predicate} ${
       object < 0 ? objects[index] : labels[object]
     } .\n`;
-  });
-  lines.sort();
+  };
+  const subjectOf = (group: SubjectGroup) =>
+    group.blank >= 0 ? (labels[group.blank] as string) : (subjects[group.quads[0] as number] as string);
+  const groups = [...subjectGroups].sort((a, b) => compareText(subjectOf(a), subjectOf(b)));
+  const lines: string[] = [];
+  for (let at = 0; at < groups.length; at++) {
+    const group = groups[at] as SubjectGroup;
+    // Two subject terms rendered the same IRI (equal leaf values): their lines interleave.
+    if (at > 0 && subjectOf(groups[at - 1] as SubjectGroup) === subjectOf(group))
+      return sortedLines(quads.map((_, index) => line(index)));
+    if (group.repeatsPredicate) lines.push(...group.quads.map(line).sort());
+    else for (const index of group.quads) lines.push(line(index));
+  }
   return lines.join('');
 };
+
+const sortedLines = (lines: string[]): string => lines.sort().join('');

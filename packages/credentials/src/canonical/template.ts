@@ -27,13 +27,41 @@ export interface Template {
   /** Per quad, the index in `blankLabels` of its subject's blank node, or -1 (likewise its object's). */
   subjectBlank: number[];
   objectBlank: number[];
-  /** Per blank node, the quads that mention it (each once, in template order). */
-  related: number[][];
+  /** Per blank node, the quads that mention it, grouped in the order their hash lines sort. */
+  related: RelatedQuads[];
+  /** The quads grouped by subject term, each group in the order its lines sort. */
+  subjectGroups: SubjectGroup[];
   /**
    * Quads that could come out identical to another quad for some leaf values (same predicate, and
    * parts that are leaves or equal): only these need checking for RDF's set semantics.
    */
   collisionCandidates: number[];
+}
+
+/**
+ * The quads that mention one blank node, grouped as their lines sort when the node is hashed (its own
+ * label written `_:a`, any other blank node `_:z`): IRI subjects (`<` sorts first), then the node as
+ * subject (`_:a …`), then other blank nodes as subject (`_:z … _:a`). Lines with the same subject sort by
+ * predicate; predicates never prefix one another (they end in `>`), so that order is fixed here.
+ */
+export interface RelatedQuads {
+  /** Quads with an IRI subject: the subjects are leaf values, so these are sorted when rendered. */
+  iriSubject: number[];
+  /** Quads with the node as subject, by predicate. */
+  asSubject: number[];
+  /** Whether two of `asSubject` share a predicate: their objects then decide, once rendered. */
+  asSubjectRepeatsPredicate: boolean;
+  /** Quads from another blank node to this one (all `_:z <p> _:a`), by predicate. */
+  fromOtherBlank: number[];
+}
+
+/** The quads of one subject term (a blank node, a constant IRI or an IRI leaf), by predicate. */
+export interface SubjectGroup {
+  /** The blank node that is the subject, or -1 for an IRI. */
+  blank: number;
+  quads: number[];
+  /** Whether two quads share a predicate: their objects then decide, once rendered. */
+  repeatsPredicate: boolean;
 }
 
 /** A template's subjects and objects for one document, serialized; blank parts hold their probe label. */
@@ -118,6 +146,17 @@ export const compileTemplate = (quads: readonly Quad[], leafCount: number): Temp
   return withLabelling(compiled, [...blankLabels]);
 };
 
+/** Identifies a term of the template: equal keys render equal for every document. */
+const termKey = (part: Part): string =>
+  part.kind === 'blank'
+    ? `blank ${part.label}`
+    : part.kind === 'text'
+      ? `text ${part.text}`
+      : `${part.kind} ${part.leaf}`;
+
+/** Code-unit order, as N-Quads lines are sorted. */
+export const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Two parts that can serialize to the same text for some leaf values. */
 const mayBeEqual = (a: Part, b: Part): boolean => {
   if (a.kind === 'blank' || b.kind === 'blank') return a.kind === 'blank' && b.kind === 'blank' && a.label === b.label;
@@ -131,13 +170,44 @@ const withLabelling = (quads: TemplateQuad[], blankLabels: string[]): Template =
   const blankIndex = (part: Part) => (part.kind === 'blank' ? (indexOf.get(part.label) as number) : -1);
   const subjectBlank = quads.map((quad) => blankIndex(quad.subject));
   const objectBlank = quads.map((quad) => blankIndex(quad.object));
-  const related = blankLabels.map(() => [] as number[]);
-  quads.forEach((_, index) => {
-    const subject = subjectBlank[index] as number;
-    const object = objectBlank[index] as number;
-    if (subject >= 0) related[subject]?.push(index);
-    if (object >= 0 && object !== subject) related[object]?.push(index);
+  const byPredicate = (indices: number[]) =>
+    indices.sort((a, b) => compareText((quads[a] as TemplateQuad).predicate, (quads[b] as TemplateQuad).predicate));
+  const repeatsPredicate = (indices: number[]) =>
+    indices.some(
+      (index, at) => at > 0 && (quads[index] as TemplateQuad).predicate === quads[indices[at - 1] as number]?.predicate,
+    );
+
+  const related = blankLabels.map((_, blank): RelatedQuads => {
+    const mentioning = quads
+      .map((_, index) => index)
+      .filter((index) => subjectBlank[index] === blank || objectBlank[index] === blank);
+    const asSubject = byPredicate(mentioning.filter((index) => subjectBlank[index] === blank));
+    return {
+      iriSubject: mentioning.filter((index) => (subjectBlank[index] as number) < 0),
+      asSubject,
+      asSubjectRepeatsPredicate: repeatsPredicate(asSubject),
+      fromOtherBlank: byPredicate(
+        mentioning.filter((index) => (subjectBlank[index] as number) >= 0 && subjectBlank[index] !== blank),
+      ),
+    };
   });
+
+  const groups = new Map<string, number[]>();
+  quads.forEach((quad, index) => {
+    const key = termKey(quad.subject);
+    const members = groups.get(key);
+    if (members === undefined) groups.set(key, [index]);
+    else members.push(index);
+  });
+  const subjectGroups = [...groups.values()].map((members): SubjectGroup => {
+    byPredicate(members);
+    return {
+      blank: subjectBlank[members[0] as number] as number,
+      quads: members,
+      repeatsPredicate: repeatsPredicate(members),
+    };
+  });
+
   const candidates = new Set<number>();
   for (let i = 0; i < quads.length; i++) {
     for (let j = i + 1; j < quads.length; j++) {
@@ -149,7 +219,15 @@ const withLabelling = (quads: TemplateQuad[], blankLabels: string[]): Template =
       }
     }
   }
-  return { quads, blankLabels, subjectBlank, objectBlank, related, collisionCandidates: [...candidates] };
+  return {
+    quads,
+    blankLabels,
+    subjectBlank,
+    objectBlank,
+    related,
+    subjectGroups,
+    collisionCandidates: [...candidates],
+  };
 };
 
 /**
