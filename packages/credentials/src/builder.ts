@@ -15,6 +15,7 @@ import {
   type TestCredential,
   TestCredential as TestCredentialSchema,
   type TestEvidence,
+  type UnsignedCredential,
   type VaccinationCredential,
   VaccinationCredential as VaccinationCredentialSchema,
   type VaccinationEvidence,
@@ -163,6 +164,27 @@ const evidenceOf = <E extends CommonEvidence>(
   return evidence;
 };
 
+/** The W3C VC envelope around a subject and its one evidence entry, as DIVOC issues it. */
+const envelope = <C extends UnsignedCredential>(
+  type: C['type'],
+  subject: Person,
+  evidence: C['evidence'][0],
+  facts: IssueFacts,
+  config: CredentialConfig,
+): C => {
+  const credential = {
+    '@context': [CONTEXT_URLS.credentials, CONTEXT_URLS.divoc],
+    type,
+    credentialSubject: subject,
+    issuer: config.issuer,
+    issuanceDate: w3cDate(facts.issuanceDate),
+    evidence: [evidence],
+    nonTransferable: 'true',
+  } as C;
+  if (facts.status) credential.credentialStatus = facts.status;
+  return credential;
+};
+
 /** Looks up the ICD-11 code and prophylaxis of a vaccine by exact normalised name. */
 export const vaccineCoding = (vaccineName: string, config: Pick<CredentialConfig, 'icd' | 'vaccineIcd'>) => {
   const entry = findVaccine(config.vaccineIcd, vaccineName);
@@ -209,17 +231,15 @@ export const buildVaccinationCredential = (
   setKnown(evidence, 'dose', vaccination.dose);
   setKnown(evidence, 'totalDoses', vaccination.totalDoses);
 
-  const credential: VaccinationCredential = {
-    '@context': [CONTEXT_URLS.credentials, CONTEXT_URLS.divoc],
-    type: ['VerifiableCredential', 'ProofOfVaccinationCredential'],
-    credentialSubject: subject,
-    issuer: config.issuer,
-    issuanceDate: w3cDate(facts.issuanceDate),
-    evidence: [evidence],
-    nonTransferable: 'true',
-  };
-  if (facts.status) credential.credentialStatus = facts.status;
-  return VaccinationCredentialSchema.parse(credential);
+  return VaccinationCredentialSchema.parse(
+    envelope<VaccinationCredential>(
+      ['VerifiableCredential', 'ProofOfVaccinationCredential'],
+      subject,
+      evidence,
+      facts,
+      config,
+    ),
+  );
 };
 
 /** A test-result credential (DIVOC's ProofOfTestCertificateCredential). */
@@ -249,15 +269,13 @@ export const buildTestCredential = (
   setKnown(evidence, 'resultTimestamp', testDetails.resultTimestamp);
   setKnown(evidence, 'result', testDetails.result);
 
-  const credential: TestCredential = {
-    '@context': [CONTEXT_URLS.credentials, CONTEXT_URLS.divoc],
-    type: ['VerifiableCredential', 'ProofOfTestCertificateCredential'],
-    credentialSubject: subject,
-    issuer: config.issuer,
-    issuanceDate: w3cDate(facts.issuanceDate),
-    evidence: [evidence],
-    nonTransferable: 'true',
-  };
-  if (facts.status) credential.credentialStatus = facts.status;
-  return TestCredentialSchema.parse(credential);
+  return TestCredentialSchema.parse(
+    envelope<TestCredential>(
+      ['VerifiableCredential', 'ProofOfTestCertificateCredential'],
+      subject,
+      evidence,
+      facts,
+      config,
+    ),
+  );
 };
