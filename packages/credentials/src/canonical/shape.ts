@@ -17,15 +17,20 @@ export interface Shape {
   leaves: Leaf[];
 }
 
-/** Member names as they appear in shape keys (JSON-quoted), cached: documents repeat the same few dozen. */
-const quotedNames = new Map<string, string>();
-const quoted = (name: string): string => {
-  let text = quotedNames.get(name);
-  if (text === undefined) {
-    text = `${JSON.stringify(name)}:`;
-    if (quotedNames.size < 10_000) quotedNames.set(name, text);
+/**
+ * Member names as they appear in shape keys: the first 128 distinct names as one character each
+ * (U+0080–U+00FF, which no other part of a key uses outside a quoted JSON value), any further name
+ * JSON-quoted. Short keys matter because the key is hashed for every document canonicalized.
+ */
+const nameCodes = new Map<string, string>();
+const MAX_CODED_NAMES = 128;
+const nameToken = (name: string): string => {
+  let code = nameCodes.get(name);
+  if (code === undefined) {
+    code = nameCodes.size < MAX_CODED_NAMES ? String.fromCharCode(0x80 + nameCodes.size) : `${JSON.stringify(name)}:`;
+    if (nameCodes.size < 10_000) nameCodes.set(name, code);
   }
-  return text;
+  return code;
 };
 
 /** Walks a JSON document once, returning its shape key and its leaf values. */
@@ -61,7 +66,7 @@ export const shapeOf = (document: unknown): Shape => {
           for (const name in record) {
             const member = record[name];
             if (member === undefined) continue;
-            key += quoted(name);
+            key += nameToken(name);
             if (VERBATIM_KEYS.has(name)) key += JSON.stringify(member);
             else visit(member);
             key += ',';
