@@ -36,4 +36,7 @@ declare module 'jsonld' {
 declare module 'rdf-canonize' {
   import type { Quad } from 'jsonld';
   export function canonize(dataset: Quad[], options: { algorithm: string; format?: string }): Promise<string>;
+  export const NQuads: {
+    serializeQuadComponents(subject: object, predicate: object, object: object, graph: object): string;
+  };
 }
