@@ -110,11 +110,12 @@ export const canonicalNQuadsOfTemplate = (template: Template, rendered: Rendered
     const group = groups[at] as SubjectGroup;
     // Two subject terms rendered the same IRI (equal leaf values): their lines interleave.
     if (at > 0 && subjectOf(groups[at - 1] as SubjectGroup) === subjectOf(group))
-      return sortedLines(quads.map((_, index) => line(index)));
+      return quads
+        .map((_, index) => line(index))
+        .sort()
+        .join('');
     if (group.repeatsPredicate) lines.push(...group.quads.map(line).sort());
     else for (const index of group.quads) lines.push(line(index));
   }
   return lines.join('');
 };
-
-const sortedLines = (lines: string[]): string => lines.sort().join('');
